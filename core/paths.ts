@@ -1,0 +1,15 @@
+/** Where each file lives inside the data directory: one place spells them. */
+import { join, resolve } from 'node:path'
+
+export const dataPaths = (dataDir: string) => {
+  const root = resolve(dataDir)
+  return {
+    root,
+    controlPlaneSocket: join(root, 'control-plane.sock'),
+    controlPlaneSecret: join(root, 'control-plane.secret'),
+    grains: join(root, 'grains'),
+    tls: join(root, 'tls'),
+    /** Written by the proxy once it listens: the URL users open. */
+    proxyUrl: join(root, 'proxy.url'),
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The shared Redis client as a fastify plugin: decorates `app.redis` and quits
+ * it when the app closes. `connectRedis` accepts `redis://`, `rediss://` and
+ * `redis+unix:///path.sock` URLs.
+ */
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { Redis, type RedisOptions } from 'ioredis'
+import { withTimeout } from './timeout.js'
+
+declare module 'fastify' {
+  interface FastifyInstance { redis: Redis }
+}
+
+const UNIX_SCHEME = 'redis+unix://'
+const CONNECT_TIMEOUT_MS = 5000
+
+export function connectRedis (url: string, options: RedisOptions = {}): Redis {
+  if (url.startsWith(UNIX_SCHEME)) {
+    const [path = '', query = ''] = url.slice(UNIX_SCHEME.length).split('?')
+    const db = new URLSearchParams(query).get('db')
+    return new Redis({ ...options, path: decodeURIComponent(path), ...(db !== null ? { db: Number(db) } : {}) })
+  }
+  return new Redis(url, options)
+}
+
+export interface RedisPluginOptions { url: string, keyPrefix?: string }
+
+export const redisPlugin = fp(async function redisPlugin (app: FastifyInstance, opts: RedisPluginOptions) {
+  const redis = connectRedis(opts.url, { lazyConnect: true, maxRetriesPerRequest: 2, ...(opts.keyPrefix !== undefined ? { keyPrefix: opts.keyPrefix } : {}) })
+  try {
+    await withTimeout(redis.connect(), CONNECT_TIMEOUT_MS, `Redis did not answer within ${CONNECT_TIMEOUT_MS} ms`)
+  } catch (cause) {
+    redis.disconnect()
+    throw new Error(`cannot connect to Redis at ${opts.url}`, { cause })
+  }
+  app.decorate('redis', redis)
+  app.addHook('onClose', async () => { await redis.quit() })
+}, { name: 'granary-redis' })
+
+/** True when Redis answers PING within `timeoutMs`. */
+export async function redisAnswers (redis: Redis, timeoutMs = 1000): Promise<boolean> {
+  try {
+    return await withTimeout(redis.ping(), timeoutMs, 'timeout') === 'PONG'
+  } catch {
+    return false
+  }
+}
