@@ -4,7 +4,8 @@
 #   GRANARY_DATA_DIR  where Redis, logs and grain data live
 #   REDIS_URL         a reachable Redis (the configured one, or a private one we started)
 #   DOCKER_HOST       only if it was already set; otherwise the default socket
-# and builds the local base image (granary/node-base:local) when missing.
+# and builds the local base image (granary/node-base:local) and the example
+# app images (granary/<app>:local) when missing.
 # Everything it starts that is private to this run is stopped by `unprovision`.
 
 GRANARY_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -88,6 +89,10 @@ provision_base_image() {
   bash "$GRANARY_ROOT/scripts/build-base-image.sh" >&2 || die "could not build the local base image"
 }
 
+provision_grain_images() {
+  bash "$GRANARY_ROOT/scripts/build-grain-images.sh" || die "could not build the example app images"
+}
+
 provision_node_modules() {
   if [ ! -d "$GRANARY_ROOT/node_modules" ] || [ "$GRANARY_ROOT/package-lock.json" -nt "$GRANARY_ROOT/node_modules/.package-lock.json" ]; then
     say "installing npm packages (npm ci)..."
@@ -103,6 +108,7 @@ provision() {
   provision_docker
   provision_redis
   provision_base_image
+  provision_grain_images
 }
 
 unprovision() {
