@@ -7,6 +7,7 @@ import { httpErrors } from '../core/http-errors.js'
 import { redisAnswers, redisPlugin } from '../core/redis.js'
 import type { ProxyConfig } from '../core/settings.js'
 import type { ControlPlaneClient } from './control-plane-client.js'
+import { uiRoutes } from './ui-plugin.js'
 
 export interface ProxyOptions {
   config: ProxyConfig
@@ -22,6 +23,8 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
   if (redisUrl === undefined) throw new Error('the proxy needs REDIS_URL')
   await app.register(httpErrors)
   await app.register(redisPlugin, { url: redisUrl, ...(opts.redisKeyPrefix !== undefined ? { keyPrefix: opts.redisKeyPrefix } : {}) })
+
+  await app.register(uiRoutes, { baseDomain: opts.config.baseDomain, ...(opts.config.publicPort !== undefined ? { publicPort: opts.config.publicPort } : {}) })
 
   app.get('/healthz', async (_request, reply) => {
     const [redis, cp] = await Promise.all([redisAnswers(app.redis), opts.controlPlane.health()])
