@@ -93,6 +93,11 @@ provision_grain_images() {
   bash "$GRANARY_ROOT/scripts/build-grain-images.sh" || die "could not build the example app images"
 }
 
+# Browser tests drive Debian's Chromium (/usr/bin/chromium); only the test command needs it.
+provision_chromium() {
+  ensure_debian_package chromium chromium
+}
+
 provision_node_modules() {
   if [ ! -d "$GRANARY_ROOT/node_modules" ] || [ "$GRANARY_ROOT/package-lock.json" -nt "$GRANARY_ROOT/node_modules/.package-lock.json" ]; then
     say "installing npm packages (npm ci)..."

@@ -93,36 +93,70 @@ export function normGrain (g, me) {
   }
 }
 
-/** Who has access: principals with effective permissions, edges (shares and link redemptions) and links. */
-export function normAccess (a) {
-  const principals = list(a, 'principals', 'people', 'users').map((p) => ({
-    id: p.id ?? p.userId,
-    name: nameOf(p),
-    username: p.username,
-    kind: p.kind ?? p.type ?? 'user',
-    owner: Boolean(p.owner ?? p.isOwner),
-    permissions: perms(p.permissions ?? p.effective),
-    via: p.via ? [].concat(p.via).map(nameOf) : undefined,
-  }))
-  const edges = list(a?.edges ? a : a?.shares ? { edges: a.shares } : a, 'edges').map((e) => ({
-    id: e.id ?? e.shareId,
-    from: { id: e.from?.id ?? e.from, name: nameOf(e.from ?? e.fromName) || e.fromName },
-    to: { id: e.to?.id ?? e.to, name: e.toName ?? nameOf(e.to) },
-    permissions: perms(e.permissions),
-    everything: Boolean(e.everything ?? e.all ?? e.permissions === '*'),
-    role: e.role,
-    effective: e.effective === undefined ? undefined : perms(e.effective),
-    canRevoke: Boolean(e.canRevoke ?? e.revocable),
-  }))
+/**
+ * Who has access: principals with effective permissions, edges (shares, links,
+ * link redemptions) and links. Principals are `user:<id>` / `link:<id>` strings
+ * in the sharing service's graph; the API may send names beside them (`names`
+ * map, or objects with displayName/username), which are used when present.
+ */
+export function normAccess (a, me) {
+  const names = new Map(Object.entries(a?.names ?? {}))
+  for (const u of list(a, 'users', 'people')) if (u?.id) names.set(`user:${u.id}`, nameOf(u))
+  const ownerKey = typeof a?.owner === 'string' ? (a.owner.includes(':') ? a.owner : `user:${a.owner}`) : a?.owner?.id ? `user:${a.owner.id}` : undefined
+  const principal = (p) => {
+    if (p && typeof p === 'object') {
+      const key = p.principal ?? (p.kind === 'link' ? `link:${p.id}` : `user:${p.id ?? p.userId}`)
+      const info = principal(key)
+      return { ...info, name: p.displayName ?? p.username ?? p.name ?? info.name, username: p.username ?? info.username }
+    }
+    const key = String(p ?? '')
+    const [kind, id] = key.includes(':') ? [key.slice(0, key.indexOf(':')), key.slice(key.indexOf(':') + 1)] : ['user', key]
+    const known = names.get(key)
+    const name = known ?? (kind === 'user' && me && id === me.id ? me.displayName : kind === 'link' ? 'sharing link' : kind === 'token' ? 'API token' : id)
+    return { key: `${kind}:${id}`, id, kind, name }
+  }
+  const edges = list(a?.edges ? a : { edges: a?.shares }, 'edges').map((e) => {
+    const declared = e.declared ?? e.permissions
+    const from = principal(e.from ?? e.fromUser)
+    const to = principal(e.to ?? e.toUser)
+    if (e.fromName) from.name = e.fromName
+    if (e.toName) to.name = e.toName
+    return {
+      id: e.id ?? e.shareId,
+      kind: e.kind ?? 'share',
+      from,
+      to,
+      permissions: declared === 'all' || declared === '*' ? [] : perms(declared),
+      everything: declared === 'all' || declared === '*' || Boolean(e.everything),
+      role: e.role,
+      effective: e.grants !== undefined ? perms(e.grants) : e.effective !== undefined ? perms(e.effective) : undefined,
+      canRevoke: Boolean(e.canRevoke ?? e.revocable),
+    }
+  })
+  const edgeById = new Map(edges.map((e) => [e.id, e]))
+  const principals = list(a, 'principals').map((p) => {
+    const info = principal(p.principal ?? p)
+    // Each path is edge ids from the owner; its last edge's sender is who this principal holds "via".
+    const via = Array.isArray(p.paths)
+      ? [...new Set(p.paths.map((path) => edgeById.get(path[path.length - 1])?.from.name).filter(Boolean))]
+      : p.via ? [].concat(p.via).map(nameOf) : undefined
+    return {
+      ...info,
+      owner: Boolean(p.owner ?? p.isOwner ?? (ownerKey !== undefined && info.key === ownerKey)),
+      permissions: perms(p.permissions ?? p.effective),
+      via,
+    }
+  }).filter((p) => p.kind === 'user')
   const links = list(a, 'links').map((l) => ({
     id: l.id ?? l.linkId,
     role: l.role,
-    permissions: perms(l.permissions),
+    permissions: l.permissions === 'all' ? [] : perms(l.permissions),
     url: l.url,
-    createdBy: nameOf(l.createdBy ?? l.from),
+    createdBy: l.createdByName ?? principal(typeof l.createdBy === 'string' && !l.createdBy.includes(':') ? `user:${l.createdBy}` : l.createdBy).name,
+    expired: Boolean(l.expired),
     canRevoke: Boolean(l.canRevoke ?? l.revocable ?? true),
   }))
-  return { principals, edges, links, canShare: a?.canShare !== false }
+  return { principals, edges, links }
 }
 
 export const api = {
@@ -138,7 +172,7 @@ export const api = {
   createGrain: async (appId, title, action, me) => normGrain((await call('POST', '/api/grains', { appId, title, ...(action ? { action } : {}) })), me),
   deleteGrain: (id) => call('DELETE', `/api/grains/${encodeURIComponent(id)}`),
   openSession: (id) => call('POST', `/api/grains/${encodeURIComponent(id)}/session`, {}),
-  access: async (id) => normAccess(await call('GET', `/api/grains/${encodeURIComponent(id)}/access`)),
+  access: async (id, me) => normAccess(await call('GET', `/api/grains/${encodeURIComponent(id)}/access`), me),
   share: (id, to, role) => call('POST', `/api/grains/${encodeURIComponent(id)}/shares`, { to, role }),
   revokeShare: (id, shareId) => call('DELETE', `/api/grains/${encodeURIComponent(id)}/shares/${encodeURIComponent(shareId)}`),
   createLink: (id, role) => call('POST', `/api/grains/${encodeURIComponent(id)}/links`, { role }),

@@ -25,8 +25,9 @@ export function openAccessDialog (ctx, grain, app) {
 
   const refresh = async () => {
     let access
-    try { access = await api.access(grain.id) } catch (err) { return ctx.fail(err) }
+    try { access = await api.access(grain.id, ctx.me) } catch (err) { return ctx.fail(err) }
     const people = access.principals
+    const edges = access.edges.filter((e) => e.kind !== 'token')
     replace(body,
       h('section', { 'aria-labelledby': 'access-people' },
         h('h3', { id: 'access-people' }, 'People'),
@@ -39,9 +40,9 @@ export function openAccessDialog (ctx, grain, app) {
         }))),
       h('section', { 'aria-labelledby': 'access-shares' },
         h('h3', { id: 'access-shares' }, 'Shares'),
-        access.edges.length === 0
+        edges.length === 0
           ? h('p', { class: 'empty' }, 'Not shared with anyone.')
-          : h('ul', { class: 'plain rows', id: 'access-edges' }, access.edges.map((e) => {
+          : h('ul', { class: 'plain rows', id: 'access-edges' }, edges.map((e) => {
             const what = e.everything ? 'everything they hold' : roleLabel(app, e.role, e.permissions)
             const carries = e.effective === undefined ? '' : e.effective.length === 0 ? 'carries nothing now' : `carries ${permissionTitles(app, e.effective)}`
             const label = `${e.from.name} → ${e.to.name}`

@@ -37,7 +37,7 @@ export function openShareDialog (ctx, grain, app) {
 
   const refreshLinks = async () => {
     let access
-    try { access = await api.access(grain.id) } catch (err) { return ctx.fail(err) }
+    try { access = await api.access(grain.id, ctx.me) } catch (err) { return ctx.fail(err) }
     const links = access.links
     replace(linksBox,
       h('h3', null, 'Sharing links'),

@@ -1,0 +1,78 @@
+/**
+ * Logging in as a person does it, in Chromium against the whole stack started
+ * by the up command: the page loads under its CSP with no errors, works by
+ * keyboard alone and on a phone; a wrong password says so; the right one
+ * opens the grain list; logging out ends the session.
+ */
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import type { Browser } from 'playwright-core'
+import { launchBrowser, newPerson, screenshot } from './support/browser.js'
+import { login, logout } from './support/commands.js'
+import { startStack, type Stack } from './support/stack.js'
+
+let stack: Stack
+let browser: Browser
+before(async () => {
+  stack = await startStack()
+  browser = await launchBrowser()
+})
+after(async () => {
+  await browser?.close()
+  await stack?.stop()
+})
+
+/** Console errors other than the API's expected "not logged in" and "wrong password" answers. */
+const unexpected = (problems: string[]) => problems.filter((p) => !/status of 40[13]/.test(p))
+
+test('the login page loads with no CSP violation, works by keyboard alone and fits a phone', async (t) => {
+  const { context, page, problems } = await newPerson(browser)
+  t.after(() => context.close())
+  const res = await page.goto(stack.url)
+  assert.match(String(res?.headers()['content-security-policy']), /frame-src https?:\/\/\*\.localhost:\d+/)
+  await page.getByRole('heading', { name: 'Log in to Granary' }).waitFor()
+  // The username field has focus; Tab walks username -> password -> the button.
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'username')
+  await page.keyboard.type('nobody')
+  await page.keyboard.press('Tab')
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'password')
+  await page.keyboard.press('Tab')
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Log in')
+  await screenshot(page, 'login')
+  assert.deepEqual(unexpected(problems), [])
+
+  const phone = await newPerson(browser, { phone: true })
+  t.after(() => phone.context.close())
+  await phone.page.goto(stack.url)
+  await phone.page.getByRole('heading', { name: 'Log in to Granary' }).waitFor()
+  const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+  assert.equal(overflow, 0, 'no sideways scrolling on a phone')
+  await screenshot(phone.page, 'login-phone')
+})
+
+test('a wrong password says so; the right one opens the grain list; logging out ends the session', async (t) => {
+  const { context, page, problems } = await newPerson(browser)
+  t.after(() => context.close())
+  await page.goto(stack.url)
+  await page.getByLabel('Username').fill('admin')
+  await page.getByLabel('Password').fill('not-the-password')
+  await page.keyboard.press('Enter')
+  const alert = page.locator('#login-error')
+  await alert.waitFor()
+  assert.equal(await alert.innerText(), 'Wrong username or password.')
+  assert.equal(await page.getByLabel('Password').inputValue(), '', 'the wrong password is cleared')
+  await screenshot(page, 'login-wrong-password')
+
+  await login(page, stack.url, 'admin', stack.adminPassword)
+  assert.match(page.url(), /#\/grains$/)
+  await page.getByRole('link', { name: 'Admin' }).waitFor()
+  await screenshot(page, 'grains-empty')
+
+  await logout(page)
+  // The session is gone on the server too: a reload stays on the login screen.
+  await page.reload()
+  await page.getByRole('heading', { name: 'Log in to Granary' }).waitFor()
+  const me = await page.evaluate(async () => (await fetch('/api/me')).status)
+  assert.equal(me, 401)
+  assert.deepEqual(unexpected(problems), [])
+})

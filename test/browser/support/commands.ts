@@ -1,0 +1,104 @@
+/**
+ * Small reusable commands for browser tests, each doing what a person does in
+ * the shell (in the spirit of Sandstorm's `login`, `newGrain`, `share`). They
+ * use the same labels and buttons a screen-reader user would, so a test that
+ * passes also says the UI is labelled.
+ */
+import assert from 'node:assert/strict'
+import type { Frame, Locator, Page } from 'playwright-core'
+
+/** Logs in by password from the login screen and waits for the grain list. */
+export async function login (page: Page, baseUrl: string, username: string, password: string): Promise<void> {
+  await page.goto(new URL('/#/login', baseUrl).href)
+  await page.getByLabel('Username').fill(username)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Log in', exact: true }).click()
+  await page.getByRole('heading', { name: 'Grains', level: 1 }).waitFor()
+}
+
+/** Logs out from the top bar and waits for the login form. */
+export async function logout (page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Log out' }).click()
+  await page.getByRole('heading', { name: 'Log in to Granary' }).waitFor()
+}
+
+/** As an admin on the admin screen: creates an account with a password. */
+export async function createUser (page: Page, username: string, password: string, displayName?: string): Promise<void> {
+  if (!page.url().includes('#/admin/users')) {
+    await page.getByRole('link', { name: 'Admin' }).click()
+    await page.getByRole('link', { name: 'Users' }).click()
+  }
+  await page.getByLabel('Username').fill(username)
+  await page.getByLabel('Display name').fill(displayName ?? '')
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Create user' }).click()
+  await page.locator(`tr[data-username="${username}"]`).waitFor()
+}
+
+/** From the grain list: creates a grain with an app's action and opens it. Resolves to its id. */
+export async function newGrain (page: Page, appId: string, title: string, actionId?: string): Promise<string> {
+  await page.goto(new URL('/#/grains', page.url()).href)
+  const selector = `button.app-action[data-app="${appId}"]${actionId === undefined ? '' : `[data-action="${actionId}"]`}`
+  await page.locator(selector).first().click()
+  await page.getByLabel('Title').fill(title)
+  await page.getByRole('button', { name: 'Create' }).click()
+  await page.waitForURL(/#\/grain\/[^/]+$/)
+  await page.getByRole('heading', { name: title, level: 1 }).waitFor()
+  return decodeURIComponent(page.url().split('#/grain/')[1]!)
+}
+
+/** Opens a grain the user can see, from the grain list, and waits for its frame to load. */
+export async function openGrain (page: Page, title: string): Promise<Frame> {
+  await page.goto(new URL('/#/grains', page.url()).href)
+  await page.getByRole('link', { name: title, exact: true }).click()
+  return grainFrame(page)
+}
+
+/** The grain's frame, once it has loaded (the "starting…" state is gone). */
+export async function grainFrame (page: Page): Promise<Frame> {
+  const handle = await page.locator('#grain-frame').elementHandle()
+  assert.ok(handle, 'the grain frame is on the page')
+  await page.locator('.starting').waitFor({ state: 'detached', timeout: 60_000 })
+  const frame = await handle.contentFrame()
+  assert.ok(frame, 'the grain frame has content')
+  return frame
+}
+
+/** On an open grain: shares it with a person in a role (role id from the manifest), then closes the dialog. */
+export async function share (page: Page, username: string, roleId: string): Promise<void> {
+  await page.getByRole('button', { name: 'Share', exact: true }).click()
+  const dialog = page.getByRole('dialog')
+  await dialog.getByLabel('Username').fill(username)
+  await dialog.locator('#share-role').selectOption(roleId)
+  await dialog.getByRole('button', { name: 'Share', exact: true }).click()
+  await page.locator('#status').filter({ hasText: `Shared with ${username}` }).waitFor()
+  await dialog.getByRole('button', { name: 'Close' }).click()
+  await dialog.waitFor({ state: 'detached' })
+}
+
+/** On an open grain: opens "Who has access" and waits for its lists. Resolves to the dialog. */
+export async function openAccess (page: Page): Promise<Locator> {
+  await page.getByRole('button', { name: 'Who has access' }).click()
+  const dialog = page.getByRole('dialog')
+  await dialog.locator('#access-principals').waitFor()
+  return dialog
+}
+
+/** In the open "Who has access" dialog: revokes the share from one person to another; waits until it is gone. */
+export async function revoke (page: Page, from: string, to: string): Promise<void> {
+  const dialog = page.getByRole('dialog')
+  await dialog.getByRole('button', { name: `Revoke share ${from} to ${to}` }).click()
+  await page.locator('#status').filter({ hasText: `Revoked the share from ${from} to ${to}` }).waitFor()
+  await dialog.getByRole('button', { name: `Revoke share ${from} to ${to}` }).waitFor({ state: 'detached' })
+}
+
+/** The effective permissions text shown for one person in the open "Who has access" dialog. */
+export async function accessOf (page: Page, name: string): Promise<string> {
+  return (await page.getByRole('dialog').locator(`#access-principals li[data-principal="${name}"] .perms`).innerText()).trim()
+}
+
+export async function closeDialog (page: Page): Promise<void> {
+  const dialog = page.getByRole('dialog')
+  await dialog.getByRole('button', { name: 'Close' }).click()
+  await dialog.waitFor({ state: 'detached' })
+}
