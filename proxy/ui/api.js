@@ -173,7 +173,7 @@ export const api = {
   deleteGrain: (id) => call('DELETE', `/api/grains/${encodeURIComponent(id)}`),
   openSession: (id) => call('POST', `/api/grains/${encodeURIComponent(id)}/session`, {}),
   access: async (id, me) => normAccess(await call('GET', `/api/grains/${encodeURIComponent(id)}/access`), me),
-  share: (id, to, role) => call('POST', `/api/grains/${encodeURIComponent(id)}/shares`, { to, role }),
+  share: (id, to, role) => call('POST', `/api/grains/${encodeURIComponent(id)}/shares`, role === 'all' ? { to, permissions: 'all' } : { to, role }),
   revokeShare: (id, shareId) => call('DELETE', `/api/grains/${encodeURIComponent(id)}/shares/${encodeURIComponent(shareId)}`),
   createLink: (id, role) => call('POST', `/api/grains/${encodeURIComponent(id)}/links`, { role }),
   revokeLink: (id, linkId) => call('DELETE', `/api/grains/${encodeURIComponent(id)}/links/${encodeURIComponent(linkId)}`),

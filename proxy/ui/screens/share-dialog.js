@@ -13,6 +13,7 @@ export function shareableRoles (app, held) {
 }
 
 export function roleLabel (app, roleId, permissions = []) {
+  if (roleId === EVERYTHING) return 'everything you hold'
   const role = app.roles.find((r) => r.id === roleId)
   if (role) return role.title
   if (permissions.length === 0) return 'nothing'
@@ -24,10 +25,14 @@ export function linkUrl (link) {
   return link.token ? `${location.origin}/#/link/${encodeURIComponent(link.token)}` : ''
 }
 
-function roleSelect (id, roles) {
+/** The value of the "everything you hold" choice: the share follows what the sharer holds at each request. */
+export const EVERYTHING = 'all'
+
+function roleSelect (id, roles, everything) {
   const initial = roles.find((r) => r.default) ?? roles[0]
-  return h('select', { id, name: 'role' }, roles.map((r) =>
-    h('option', { value: r.id, selected: r === initial }, `${r.title} (${r.permissions.join(', ') || 'no permissions'})`)))
+  return h('select', { id, name: 'role' },
+    roles.map((r) => h('option', { value: r.id, selected: r === initial }, `${r.title} (${r.permissions.join(', ') || 'no permissions'})`)),
+    everything && h('option', { value: EVERYTHING }, 'Everything you hold (follows your own access)'))
 }
 
 export function openShareDialog (ctx, grain, app) {
@@ -60,7 +65,7 @@ export function openShareDialog (ctx, grain, app) {
   }
 
   const person = h('input', { id: 'share-username', name: 'to', required: true, autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false' })
-  const personRole = roleSelect('share-role', roles)
+  const personRole = roleSelect('share-role', roles, true)
   const shareButton = h('button', { type: 'submit', class: 'primary' }, 'Share')
   const personError = h('p', { class: 'form-error', role: 'alert', hidden: true })
   const shareForm = h('form', {
@@ -85,7 +90,7 @@ export function openShareDialog (ctx, grain, app) {
     },
   }, field('Username', person), field('Role', personRole), personError, h('div', { class: 'actions' }, shareButton))
 
-  const linkRole = roleSelect('link-role', roles)
+  const linkRole = roleSelect('link-role', roles, false)
   const linkButton = h('button', { type: 'submit' }, 'Create link')
   const linkForm = h('form', {
     class: 'stack',

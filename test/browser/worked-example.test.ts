@@ -1,0 +1,110 @@
+/**
+ * The design's worked example, as four people do it in four browsers on the
+ * Notes app: Alice shares read with Bob and read+write with Carol; Bob and
+ * Carol each share everything they hold with Dave, who can edit. Alice revokes
+ * Carol: Dave's next load is read-only and a write he attempts is refused.
+ * Alice shares with Carol again: Dave edits again. Along the way two people
+ * editing the same note see each other's changes live.
+ */
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import type { Browser, Frame, Page } from 'playwright-core'
+import { launchBrowser, newPerson, screenshot } from './support/browser.js'
+import { accessOf, closeDialog, createUser, grainFrame, login, newGrain, openAccess, openGrain, revoke, share } from './support/commands.js'
+import { startStack, type Stack } from './support/stack.js'
+
+const PASSWORD = 'correct horse battery'
+const PEOPLE = ['alice', 'bob', 'carol', 'dave'] as const
+type Person = typeof PEOPLE[number]
+const displayName = (p: Person) => p[0]!.toUpperCase() + p.slice(1)
+
+let stack: Stack
+let browser: Browser
+const pages = {} as Record<Person | 'admin', Page>
+
+before(async () => {
+  stack = await startStack()
+  browser = await launchBrowser()
+  for (const who of ['admin', ...PEOPLE] as const) pages[who] = (await newPerson(browser)).page
+  await login(pages.admin, stack.url, 'admin', stack.adminPassword)
+  for (const p of PEOPLE) await createUser(pages.admin, p, PASSWORD, displayName(p))
+  await screenshot(pages.admin, 'admin-users')
+  for (const p of PEOPLE) await login(pages[p], stack.url, p, PASSWORD)
+})
+after(async () => {
+  await browser?.close()
+  await stack?.stop()
+})
+
+const note = (frame: Frame) => frame.locator('#text')
+const isReadOnly = async (frame: Frame) => note(frame).evaluate((el) => (el as HTMLTextAreaElement).readOnly)
+
+/** Waits until the note is connected and its editing mode is known (the app sets `readonly` from its hello). */
+async function noteReady (frame: Frame): Promise<void> {
+  await frame.locator('#status').filter({ hasNotText: /connecting/ }).waitFor()
+}
+
+/** A PUT the user's own browser sends to the grain, as the app's own code would: answered status. */
+const attemptWrite = (frame: Frame, text: string) => frame.evaluate(async (body) =>
+  (await fetch('/api/note', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: body }) })).status, text)
+
+test('Alice shares, Bob and Carol reshare to Dave; Dave edits and Alice sees it live', async () => {
+  const { alice, bob, carol, dave } = pages
+  await newGrain(alice, 'notes', 'Plans')
+  const aliceNote = await grainFrame(alice)
+  await noteReady(aliceNote)
+  await share(alice, 'bob', 'viewer')
+  await share(alice, 'carol', 'editor')
+  await screenshot(alice, 'grain-open')
+
+  await openGrain(bob, 'Plans')
+  await share(bob, 'dave', 'all')
+  await openGrain(carol, 'Plans')
+  await share(carol, 'dave', 'all')
+
+  const daveNote = await openGrain(dave, 'Plans')
+  await noteReady(daveNote)
+  assert.equal(await isReadOnly(daveNote), false, 'Dave holds read,write')
+  await note(daveNote).fill('Dave was here')
+  await waitForValue(aliceNote, 'Dave was here') // Alice sees Dave's edit live, without reloading
+
+  // And the other way: Alice types, Dave sees it without reloading.
+  await note(aliceNote).fill('Alice and Dave were here')
+  await waitForValue(daveNote, 'Alice and Dave were here')
+
+  const access = await openAccess(alice)
+  assert.equal(await accessOf(alice, 'Dave'), 'Read, Write')
+  assert.match(await access.locator('li[data-principal="Dave"] .via').innerText(), /via (Bob, Carol|Carol, Bob)/)
+  await screenshot(alice, 'who-has-access')
+  await closeDialog(alice)
+})
+
+test('after Alice revokes Carol, Dave\'s next load is read-only and his write is refused; re-sharing restores it', async () => {
+  const { alice, dave } = pages
+  await openAccess(alice)
+  await revoke(alice, 'Alice', 'Carol')
+  // The dialog re-fetched: the cascade shows at once.
+  assert.equal(await accessOf(alice, 'Carol'), 'no access')
+  assert.equal(await accessOf(alice, 'Dave'), 'Read')
+  assert.match(await alice.getByRole('dialog').locator('li[data-principal="Dave"] .via').innerText(), /^via Bob$/)
+  await screenshot(alice, 'who-has-access-after-revoke')
+  await closeDialog(alice)
+
+  const daveNote = await openGrain(dave, 'Plans')
+  await noteReady(daveNote)
+  assert.equal(await isReadOnly(daveNote), true, 'Dave holds read only now')
+  assert.equal(await attemptWrite(daveNote, 'sneaky'), 403, 'a write Dave attempts is refused')
+  const aliceNote = await openGrain(alice, 'Plans')
+  await noteReady(aliceNote)
+  assert.equal(await note(aliceNote).inputValue(), 'Alice and Dave were here', 'the refused write changed nothing')
+
+  await share(alice, 'carol', 'editor')
+  const again = await openGrain(dave, 'Plans')
+  await noteReady(again)
+  assert.equal(await isReadOnly(again), false, 'Dave holds read,write again')
+  assert.equal(await attemptWrite(again, 'Dave is back'), 200)
+})
+
+async function waitForValue (frame: Frame, value: string): Promise<void> {
+  await frame.waitForFunction((v) => (document.getElementById('text') as HTMLTextAreaElement | null)?.value === v, value, { timeout: 10_000 })
+}
