@@ -181,7 +181,7 @@ export const api = {
   admin: {
     users: async () => list(await call('GET', '/api/admin/users'), 'users').map((u) => ({ ...normUser(u), disabled: Boolean(u.disabled), createdAt: u.createdAt })),
     createUser: (body) => call('POST', '/api/admin/users', body),
-    updateUser: (id, patch) => call('PATCH', `/api/admin/users/${encodeURIComponent(id)}`, patch),
+    setDisabled: (id, disabled) => call('POST', `/api/admin/users/${encodeURIComponent(id)}/${disabled ? 'disable' : 'enable'}`, {}),
     resetPassword: (id, password) => call('POST', `/api/admin/users/${encodeURIComponent(id)}/password`, { password }),
     uploadApp: (form) => call('POST', '/api/apps', form),
     removeApp: (id) => call('DELETE', `/api/apps/${encodeURIComponent(id)}`),

@@ -71,7 +71,7 @@ async function usersPanel (ctx, panel) {
           type: 'button',
           class: 'small',
           onclick: (e) => busy(e.currentTarget, async () => {
-            try { await api.admin.updateUser(u.id, { disabled: !u.disabled }); announce(`${u.username} ${u.disabled ? 'enabled' : 'disabled'}.`) } catch (err) { ctx.fail(err) }
+            try { await api.admin.setDisabled(u.id, !u.disabled); announce(`${u.username} ${u.disabled ? 'enabled' : 'disabled'}.`) } catch (err) { ctx.fail(err) }
             await refresh()
           }),
         }, u.disabled ? 'Enable' : 'Disable'),
