@@ -30,5 +30,11 @@ await new Promise<void>((resolve, reject) => {
 app.addHook('onClose', (_app, done) => { redirect.close(() => done()) })
 
 const url = `https://${hostnameOf(config.baseDomain)}${port === 443 ? '' : `:${port}`}/`
+if (app.setupToken !== undefined) {
+  // The admin has no password yet: whoever opens this link first chooses it.
+  const setupUrl = `${url}setup#${app.setupToken}`
+  writeFileSync(paths.setupUrl, setupUrl + '\n', { mode: 0o600 })
+  app.log.warn({ setupUrl }, 'open the setup link to choose the admin password')
+}
 writeFileSync(paths.proxyUrl, url + '\n')
 app.log.info({ url, selfSigned: tls.selfSigned, httpPort: (redirect.address() as AddressInfo).port }, 'proxy listening')

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { loadProxyConfig } from '../core/settings.js'
-import { testRedisUrl } from '../test/support/env.js'
+import { testRedisUrl, uniquePrefix } from '../test/support/env.js'
 import { build } from './app.js'
 import type { ControlPlaneClient } from './control-plane-client.js'
 import { loadTls, redirectServer } from './tls.js'
@@ -40,7 +40,7 @@ test('configured certificate files are used; only one of them is refused', async
 test('the proxy serves HTTPS with HSTS, refuses TLS 1.1, and plain HTTP only redirects', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'granary-tls-'))
   const tls = await loadTls({ tlsDir: dir, baseDomain: 'localhost' })
-  const app = await build({ config: loadProxyConfig({}), controlPlane, tls, redisUrl: testRedisUrl() })
+  const app = await build({ config: loadProxyConfig({}), controlPlane, tls, redisUrl: testRedisUrl(), redisKeyPrefix: uniquePrefix() })
   const redirect = redirectServer(8443)
   t.after(async () => {
     await app.close()
