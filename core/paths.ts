@@ -11,5 +11,7 @@ export const dataPaths = (dataDir: string) => {
     tls: join(root, 'tls'),
     /** Written by the proxy once it listens: the URL users open. */
     proxyUrl: join(root, 'proxy.url'),
+    /** Written by the proxy while the admin has no password: the one-time setup link. */
+    setupUrl: join(root, 'setup-url'),
   }
 }

@@ -7,6 +7,7 @@ import { loadProxyConfig } from '../core/settings.js'
 import { closeOnSignals, loadOrExit, loggerOptions } from '../core/start.js'
 import { build } from './app.js'
 import { controlPlaneClient } from './control-plane-client.js'
+import { hostnameOf, loadTls, redirectServer } from './tls.js'
 
 const config = loadOrExit('proxy', () => loadProxyConfig(process.env))
 const paths = dataPaths(config.dataDir)
@@ -14,11 +15,26 @@ const controlPlane = controlPlaneClient(
   config.controlPlaneSocket ?? paths.controlPlaneSocket,
   config.controlPlaneSecret ?? ensureSecretFile(paths.controlPlaneSecret),
 )
+const tls = await loadTls({ certFile: config.tlsCert, keyFile: config.tlsKey, tlsDir: paths.tls, baseDomain: config.baseDomain })
 
-const app = await build({ config, controlPlane, logger: loggerOptions(config.logLevel) })
+const app = await build({ config, controlPlane, tls, logger: loggerOptions(config.logLevel) })
 closeOnSignals(app)
 await app.listen({ host: config.host, port: config.port })
 const port = config.publicPort ?? (app.server.address() as AddressInfo).port
-const url = `http://${config.baseDomain}:${port}/`
+
+const redirect = redirectServer(port)
+await new Promise<void>((resolve, reject) => {
+  redirect.once('error', reject)
+  redirect.listen(config.httpPort, config.host, () => resolve())
+})
+app.addHook('onClose', (_app, done) => { redirect.close(() => done()) })
+
+const url = `https://${hostnameOf(config.baseDomain)}${port === 443 ? '' : `:${port}`}/`
+if (app.setupToken !== undefined) {
+  // The admin has no password yet: whoever opens this link first chooses it.
+  const setupUrl = `${url}setup#${app.setupToken}`
+  writeFileSync(paths.setupUrl, setupUrl + '\n', { mode: 0o600 })
+  app.log.warn({ setupUrl }, 'open the setup link to choose the admin password')
+}
 writeFileSync(paths.proxyUrl, url + '\n')
-app.log.info({ url }, 'proxy listening')
+app.log.info({ url, selfSigned: tls.selfSigned, httpPort: (redirect.address() as AddressInfo).port }, 'proxy listening')

@@ -93,7 +93,7 @@ async function uiPlugin (app: FastifyInstance, opts: UiPluginOptions): Promise<v
     },
   })
 
-  app.get('/', async (request, reply) => reply
+  app.get('/', { schema: { hide: true } }, async (request, reply) => reply
     .header('Content-Type', 'text/html; charset=utf-8')
     .header('Cache-Control', PAGE_CACHE_CONTROL)
     .header('Content-Security-Policy', shellCsp(grainOrigin(request)))
