@@ -66,7 +66,7 @@ async function usersPanel (ctx, panel) {
     h('tbody', null, users.map((u) => h('tr', { dataset: { username: u.username } },
       h('td', null, u.username), h('td', null, u.displayName), h('td', null, u.role),
       h('td', null, h('span', { class: `badge ${u.disabled ? 'off' : 'on'}` }, u.disabled ? 'disabled' : 'active')),
-      h('td', { class: 'row-actions' },
+      h('td', null, h('div', { class: 'row-actions' },
         u.id !== ctx.me.id && h('button', {
           type: 'button',
           class: 'small',
@@ -75,7 +75,7 @@ async function usersPanel (ctx, panel) {
             await refresh()
           }),
         }, u.disabled ? 'Enable' : 'Disable'),
-        h('button', { type: 'button', class: 'small', onclick: () => resetPassword(u) }, 'Reset password'))))))))
+        h('button', { type: 'button', class: 'small', onclick: () => resetPassword(u) }, 'Reset password')))))))))
 }
 
 async function appsPanel (ctx, panel) {

@@ -7,7 +7,10 @@ import { busy, field, h, replace } from '../h.js'
 /** The message shown for a failed login, by status. */
 export function loginErrorMessage (err) {
   if (err.status === 401 || err.status === 400) return 'Wrong username or password.'
-  if (err.status === 429) return `Too many failed attempts: this account is locked for now. ${err.message && !/^too many/i.test(err.message) ? err.message : 'Wait a few minutes, then try again.'}`
+  if (err.status === 429) {
+    const minutes = /in (\d+) minutes?/.exec(err.message ?? '')?.[1]
+    return `Too many failed logins: this account is locked for now. Try again in ${minutes === undefined ? 'a few minutes' : minutes === '1' ? '1 minute' : `${minutes} minutes`}.`
+  }
   if (err.status === 403) return err.message || 'This account is disabled. Ask an administrator.'
   return err.message
 }

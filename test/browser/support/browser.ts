@@ -29,10 +29,12 @@ export async function newPerson (browser: Browser, opts: { phone?: boolean } = {
   })
   context.setDefaultTimeout(15_000)
   const page = await context.newPage()
-  // Console errors and CSP violations are bugs: tests assert this stays empty.
+  // Script errors, CSP violations and failed loads of anything but an API call
+  // (whose 4xx answers the UI shows as messages) are bugs: tests assert this stays empty.
   const problems: string[] = []
-  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()) })
+  page.on('console', (msg) => { if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) problems.push(msg.text()) })
   page.on('pageerror', (err) => problems.push(err.message))
+  page.on('response', (res) => { if (res.status() >= 400 && !new URL(res.url()).pathname.startsWith('/api/')) problems.push(`${res.status()} ${res.url()}`) })
   return { context, page, problems }
 }
 

@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict'
 import type { Frame, Locator, Page } from 'playwright-core'
 
-/** Logs in by password from the login screen and waits for the grain list. */
+/** Logs in by password from the login screen and waits until the shell shows the user logged in. */
 export async function login (page: Page, baseUrl: string, username: string, password: string): Promise<void> {
   await page.goto(new URL('/#/login', baseUrl).href)
   await page.getByLabel('Username').fill(username)
   await page.getByLabel('Password').fill(password)
   await page.getByRole('button', { name: 'Log in', exact: true }).click()
-  await page.getByRole('heading', { name: 'Grains', level: 1 }).waitFor()
+  await page.getByRole('button', { name: 'Log out' }).waitFor()
 }
 
 /** Logs out from the top bar and waits for the login form. */
