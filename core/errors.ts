@@ -29,3 +29,9 @@ export const OIDC_ERR_UNKNOWN_PROVIDER = createError('OIDC_ERR_UNKNOWN_PROVIDER'
 export const OIDC_ERR_FAILED = createError('OIDC_ERR_FAILED', 'login with the provider failed: %s', 400)
 export const OIDC_ERR_ALREADY_LINKED = createError('OIDC_ERR_ALREADY_LINKED', 'this identity already belongs to another account', 409)
 export const GRAIN_ERR_HANDOFF = createError('GRAIN_ERR_HANDOFF', 'this grain link is not valid (used or expired); open the grain again from Granary', 403)
+
+// Sharing (core/sharing/)
+export const SHARE_ERR_NOT_HELD = createError('SHARE_ERR_NOT_HELD', '%s', 403)
+export const SHARE_ERR_NOT_FOUND = createError('SHARE_ERR_NOT_FOUND', 'share %s not found on this grain', 404)
+export const LINK_ERR_NOT_FOUND = createError('LINK_ERR_NOT_FOUND', '%s', 404)
+export const TOKEN_ERR_NOT_FOUND = createError('TOKEN_ERR_NOT_FOUND', '%s', 404)

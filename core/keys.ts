@@ -12,6 +12,24 @@
  *
  * Sections for apps, shares, links, tokens, sessions and audit are added by
  * the modules that own them, below, each with its table.
+ *
+ * ## Sharing (`core/sharing/`)
+ *
+ * Every write to a grain's sharing keys runs in one Lua script that also
+ * INCRs the grain's sharing version and appends to its audit stream, so a
+ * reader that sees a version sees every write up to it and none after.
+ *
+ * | key | type | holds |
+ * | --- | --- | --- |
+ * | `grain:<grainId>:sharing:version` | string | counter, INCR'd by every sharing write (absent = 0) |
+ * | `grain:<grainId>:shares` | hash | edgeId → `kind⇥from⇥to⇥permissions⇥createdBy⇥createdAt` (tab-separated; kind `share`/`link`/`redeem`/`token`; from/to principals `user:<id>`, `link:<id>`, `token:<id>`; permissions `*` = all, else comma-separated ids) |
+ * | `grain:<grainId>:links` | hash | linkId → JSON link record (creator, permissions, role, allowAnonymous, expiresAt, edgeId, secret hash) |
+ * | `grain:<grainId>:link-redeemers:<linkId>` | hash | userId → edgeId of that user's `redeem` edge |
+ * | `grain:<grainId>:tokens` | hash | tokenId → JSON API token record (user, permissions, label, expiresAt, edgeId, secret hash) |
+ * | `grain:<grainId>:inbound` | hash | userId → number of edges ending at that user |
+ * | `grain:<grainId>:audit` | stream | one entry per share, revoke, link create/redeem/revoke, token create/revoke: action, actor, ids, permissions, at, version (capped, approximate MAXLEN) |
+ * | `grains:shared-with:<userId>` | zset | grainIds where the user is the recipient of at least one edge, scored by first share time |
+ * | `sharing:secret:<sha256 hex>` | string | `<grainId>:link:<linkId>` or `<grainId>:token:<tokenId>` for a link or API token secret (never stored in clear); expires with it |
  */
 
 export const keys = {
@@ -21,6 +39,16 @@ export const keys = {
   grain: (grainId: string) => `grain:${grainId}`,
   grainsOwned: (userId: string) => `grains:owned:${userId}`,
   grainsAll: () => 'grains:all',
+
+  sharingVersion: (grainId: string) => `grain:${grainId}:sharing:version`,
+  shares: (grainId: string) => `grain:${grainId}:shares`,
+  links: (grainId: string) => `grain:${grainId}:links`,
+  linkRedeemers: (grainId: string, linkId: string) => `grain:${grainId}:link-redeemers:${linkId}`,
+  apiTokens: (grainId: string) => `grain:${grainId}:tokens`,
+  inbound: (grainId: string) => `grain:${grainId}:inbound`,
+  sharingAudit: (grainId: string) => `grain:${grainId}:audit`,
+  grainsSharedWith: (userId: string) => `grains:shared-with:${userId}`,
+  sharingSecret: (secretHash: string) => `sharing:secret:${secretHash}`,
 } as const
 
 /**

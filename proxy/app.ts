@@ -9,10 +9,13 @@ import { httpErrors } from '../core/http-errors.js'
 import { redisAnswers, redisPlugin } from '../core/redis.js'
 import type { ProxyConfig } from '../core/settings.js'
 import { adminRoutes } from './api/admin-routes.js'
+import { oidcRoutes } from './api/oidc-routes.js'
 import { sessionRoutes } from './api/session-routes.js'
 import { tokenRoutes } from './api/token-routes.js'
 import { ensureAdmin } from './auth/admin-setup.js'
 import { authenticate } from './auth/authenticate.js'
+import { oidcLogin } from './auth/oidc.js'
+import { parseOidcProviders, type OidcProviderConfig } from './auth/oidc-providers.js'
 import type { SessionTimes } from './auth/sessions.js'
 import type { ControlPlaneClient } from './control-plane-client.js'
 import { makeServices } from './services.js'
@@ -27,6 +30,10 @@ export interface ProxyOptions {
   redisUrl?: string
   redisKeyPrefix?: string
   sessionTimes?: SessionTimes
+  /** OpenID Connect providers; default: parsed from `config.oidcProviders`. */
+  oidcProviders?: OidcProviderConfig[]
+  /** Tests only: allow `http://` OpenID issuers on loopback. */
+  oidcAllowInsecureRequests?: boolean
   logger?: FastifyServerOptions['logger']
 }
 
@@ -41,6 +48,7 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
   const base: FastifyServerOptions = { logger: opts.logger ?? false, bodyLimit: opts.config.bodyLimitBytes, trustProxy: false }
   // fastify types an HTTPS instance differently; every route here is agnostic of the transport.
   const app = (opts.tls !== undefined ? Fastify({ ...base, https: httpsOptions(opts.tls) } as FastifyServerOptions) : Fastify(base)) as unknown as FastifyInstance
+  const providers = opts.oidcProviders ?? parseOidcProviders(opts.config.oidcProviders)
   const redisUrl = opts.redisUrl ?? opts.config.redisUrl
   if (redisUrl === undefined) throw new Error('the proxy needs REDIS_URL')
   await app.register(httpErrors)
@@ -64,6 +72,7 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
     await api.register(sessionRoutes)
     await api.register(adminRoutes)
     await api.register(tokenRoutes)
+    await api.register(oidcRoutes, { oidc: oidcLogin({ redis: app.redis, users: app.services.users, providers, allowInsecureRequests: opts.oidcAllowInsecureRequests === true }) })
     api.get('/api/docs/json', { schema: { hide: true } }, async () => app.swagger())
   })
 

@@ -6,10 +6,12 @@ import { ensureSecretFile } from '../core/secrets.js'
 import { loadProxyConfig } from '../core/settings.js'
 import { closeOnSignals, loadOrExit, loggerOptions } from '../core/start.js'
 import { build } from './app.js'
+import { parseOidcProviders } from './auth/oidc-providers.js'
 import { controlPlaneClient } from './control-plane-client.js'
 import { hostnameOf, loadTls, redirectServer } from './tls.js'
 
 const config = loadOrExit('proxy', () => loadProxyConfig(process.env))
+const oidcProviders = loadOrExit('proxy', () => parseOidcProviders(config.oidcProviders))
 const paths = dataPaths(config.dataDir)
 const controlPlane = controlPlaneClient(
   config.controlPlaneSocket ?? paths.controlPlaneSocket,
@@ -17,7 +19,7 @@ const controlPlane = controlPlaneClient(
 )
 const tls = await loadTls({ certFile: config.tlsCert, keyFile: config.tlsKey, tlsDir: paths.tls, baseDomain: config.baseDomain })
 
-const app = await build({ config, controlPlane, tls, logger: loggerOptions(config.logLevel) })
+const app = await build({ config, controlPlane, tls, oidcProviders, logger: loggerOptions(config.logLevel) })
 closeOnSignals(app)
 await app.listen({ host: config.host, port: config.port })
 const port = config.publicPort ?? (app.server.address() as AddressInfo).port

@@ -1,0 +1,130 @@
+/**
+ * A grain's sharing graph as loaded at one version and solved, and the
+ * per-process cache of those snapshots keyed by grain and version.
+ *
+ * The guarantee (DESIGN.md: "revocation is visible on the very next request"):
+ * `SnapshotCache.get` makes one Redis round trip every time. A Lua script
+ * reads the grain's sharing version, owner and app atomically, and returns the
+ * whole graph only if the version differs from the cached one. Every sharing
+ * write INCRs the version inside the same script that changes the graph, so a
+ * check that starts after a revoke has returned (in any process, on any
+ * client) reads a version at least as new as the revoke's and never answers
+ * from the graph before it. Expired links and tokens are cut by the clock at
+ * check time (`validUntil`), not by a write. Holds for a single Redis primary;
+ * reads from replicas would void it.
+ */
+import { GRAIN_ERR_NOT_FOUND } from '../errors.js'
+import { linkPrincipal, solve, tokenPrincipal, userPrincipal, type Principal, type Solution } from './graph.js'
+import { expired, type LinkRecord, type ShareEdge, type TokenRecord } from './records.js'
+import type { LoadedState, SharingStore } from './store.js'
+
+/** Grains whose solved graph one process keeps. */
+export const DEFAULT_CACHE_GRAINS = 1_000
+
+export interface GrainApp { grainId: string, appId: string, appVersion: string }
+
+/** The app's permission ids in manifest order. Called on every check: keep it cheap (an in-memory manifest lookup). */
+export type AppPermissionsResolver = (app: GrainApp) => readonly string[] | Promise<readonly string[]>
+
+export interface Snapshot {
+  grainId: string
+  version: number
+  /** The owner's user id. */
+  owner: string
+  appPermissions: readonly string[]
+  /** Every stored edge, including those of expired links and tokens. */
+  edges: ShareEdge[]
+  links: Map<string, LinkRecord>
+  tokens: Map<string, TokenRecord>
+  /** Solved over the edges that are live now (expired links and tokens left out). */
+  solution: Solution
+  /** The clock time at which some link or token expires and the solution must be redone. */
+  validUntil: number
+}
+
+interface RawData { edges: ShareEdge[], links: LinkRecord[], tokens: TokenRecord[] }
+
+/** Solves the loaded data at `now`. Pure. */
+export function buildSnapshot (grainId: string, version: number, owner: string, appPermissions: readonly string[], data: RawData, now: number): Snapshot {
+  const links = new Map(data.links.map((l) => [l.id, l]))
+  const tokens = new Map(data.tokens.map((t) => [t.id, t]))
+  let validUntil = Infinity
+  const live = new Set<Principal>()
+  const consider = (principal: Principal, r: { expiresAt?: number }): void => {
+    if (expired(r, now)) return
+    live.add(principal)
+    if (r.expiresAt !== undefined) validUntil = Math.min(validUntil, r.expiresAt)
+  }
+  for (const l of data.links) consider(linkPrincipal(l.id), l)
+  for (const t of data.tokens) consider(tokenPrincipal(t.id), t)
+  // A link or token principal grants only while its record exists and has not expired.
+  const alive = (p: Principal): boolean => p.startsWith('user:') || live.has(p)
+  const liveEdges = data.edges.filter((e) => alive(e.from) && alive(e.to))
+  const solution = solve({ owner: userPrincipal(owner), appPermissions, edges: liveEdges })
+  return { grainId, version, owner, appPermissions, edges: data.edges, links, tokens, solution, validUntil }
+}
+
+interface Entry { version: number, owner: string, appKey: string, data: RawData, snapshot: Snapshot }
+
+/** Versioned, bounded (least recently used out) cache of solved snapshots. */
+export class SnapshotCache {
+  private readonly entries = new Map<string, Entry>()
+  constructor (
+    private readonly store: SharingStore,
+    private readonly appPermissions: AppPermissionsResolver,
+    private readonly now: () => number,
+    private readonly size = DEFAULT_CACHE_GRAINS,
+  ) {}
+
+  /**
+   * The grain's current snapshot: one round trip to Redis, then the cached
+   * solution if nothing changed. Throws GRAIN_ERR_NOT_FOUND if the grain does not exist.
+   */
+  async get (grainId: string): Promise<Snapshot> {
+    const cached = this.entries.get(grainId)
+    const state: LoadedState = await this.store.load(grainId, cached?.version)
+    if (state.owner === '') {
+      this.entries.delete(grainId)
+      throw new GRAIN_ERR_NOT_FOUND(grainId)
+    }
+    const appPermissions = await this.appPermissions({ grainId, appId: state.appId, appVersion: state.appVersion })
+    const appKey = appPermissions.join(',')
+    const now = this.now()
+    let data: RawData
+    if (state.data !== undefined) {
+      data = state.data
+    } else if (cached !== undefined && cached.version === state.version) {
+      if (cached.appKey === appKey && now < cached.snapshot.validUntil && cached.owner === state.owner) {
+        this.touch(grainId, cached)
+        return cached.snapshot
+      }
+      data = cached.data
+    } else {
+      // Unreachable by the script's contract (no data only when the version matched); reload in full.
+      return this.reload(grainId)
+    }
+    const snapshot = buildSnapshot(grainId, state.version, state.owner, appPermissions, data, now)
+    const current = this.entries.get(grainId)
+    // Concurrent checks may finish out of order: never replace a newer entry with an older one.
+    if (current === undefined || current.version <= state.version) this.touch(grainId, { version: state.version, owner: state.owner, appKey, data, snapshot })
+    return snapshot
+  }
+
+  /** Forgets a grain (deleted). */
+  forget (grainId: string): void { this.entries.delete(grainId) }
+
+  private async reload (grainId: string): Promise<Snapshot> {
+    this.entries.delete(grainId)
+    return this.get(grainId)
+  }
+
+  private touch (grainId: string, entry: Entry): void {
+    this.entries.delete(grainId)
+    this.entries.set(grainId, entry)
+    while (this.entries.size > this.size) {
+      const oldest = this.entries.keys().next().value
+      if (oldest === undefined) break
+      this.entries.delete(oldest)
+    }
+  }
+}
