@@ -1,4 +1,4 @@
-/* global URLSearchParams, location */
+/* global URLSearchParams, location, sessionStorage */
 // Login: username and password, plus one button per configured OpenID Connect
 // provider. Wrong credentials and a locked-out account get distinct messages.
 import { api } from '../api.js'
@@ -17,6 +17,10 @@ export function loginErrorMessage (err) {
 
 export async function renderLogin (ctx) {
   const providers = await api.providers()
+  // After the provider, come back to where the user was headed (a path on this origin; the proxy checks it).
+  const target = sessionStorage.getItem('granary.after-login')
+  const next = `/${target && target.startsWith('#/') && !target.startsWith('#/login') ? target : ''}`
+  const providerHref = (p) => `${p.url}${p.url.includes('?') ? '&' : '?'}next=${encodeURIComponent(next)}`
   const message = h('p', { class: 'form-error', id: 'login-error', role: 'alert', hidden: true })
   const username = h('input', { name: 'username', id: 'username', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false' })
   const password = h('input', { name: 'password', id: 'password', type: 'password', autocomplete: 'current-password', required: true })
@@ -62,7 +66,7 @@ export async function renderLogin (ctx) {
     providers.length > 0 && h('div', { class: 'providers' },
       h('p', { class: 'divider' }, h('span', null, 'or')),
       h('ul', { class: 'stack plain' }, providers.map((p) =>
-        h('li', null, h('a', { class: 'button wide', href: p.url, dataset: { provider: p.id } }, `Log in with ${p.name}`))))),
+        h('li', null, h('a', { class: 'button wide', href: providerHref(p), dataset: { provider: p.id } }, `Log in with ${p.name}`))))),
   ))
   username.focus()
 }
