@@ -12,6 +12,7 @@
 import { execFileSync } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -42,7 +43,7 @@ export async function startBrowserOidcProvider (): Promise<BrowserOidcProvider> 
   const issuer = `https://127.0.0.1:${(server.address() as AddressInfo).port}`
   const clientId = 'granary-browser-test'
   const clientSecret = 'granary-browser-test-secret-0123456789'
-  let handler: ((req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void) | undefined
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined
   server.on('request', (req, res) => {
     if (handler === undefined) { res.statusCode = 503; res.end('not configured'); return }
     handler(req, res)
