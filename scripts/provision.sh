@@ -94,8 +94,13 @@ provision_grain_images() {
 }
 
 # Browser tests drive Debian's Chromium (/usr/bin/chromium); only the test command needs it.
+# The emoji font makes app icons (emoji in manifests) render in test screenshots.
 provision_chromium() {
   ensure_debian_package chromium chromium
+  if [ ! -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing Debian package fonts-noto-color-emoji (app icons in browser tests)..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-noto-color-emoji >&2 || say "could not install fonts-noto-color-emoji; app icons will show as boxes in screenshots"
+  fi
 }
 
 provision_node_modules() {

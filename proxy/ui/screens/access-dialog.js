@@ -27,7 +27,8 @@ export function openAccessDialog (ctx, grain, app) {
     let access
     try { access = await api.access(grain.id, ctx.me) } catch (err) { return ctx.fail(err) }
     const people = access.principals
-    const edges = access.edges.filter((e) => e.kind !== 'token')
+    // Link edges are listed under "Sharing links"; API tokens are not shares.
+    const edges = access.edges.filter((e) => e.kind !== 'token' && e.kind !== 'link')
     replace(body,
       h('section', { 'aria-labelledby': 'access-people' },
         h('h3', { id: 'access-people' }, 'People'),
@@ -48,7 +49,7 @@ export function openAccessDialog (ctx, grain, app) {
             const label = `${e.from.name} → ${e.to.name}`
             return h('li', { class: 'row', dataset: { edge: label, shareId: e.id } },
               h('span', { class: 'who' }, label),
-              h('span', { class: `perms${e.effective?.length === 0 ? ' none' : ''}` }, what, carries && h('small', null, ` (${carries})`)),
+              h('span', { class: 'perms' }, what, carries && h('small', { class: e.effective?.length === 0 ? 'none' : '' }, ` (${carries})`)),
               e.canRevoke && h('button', {
                 type: 'button',
                 class: 'danger small',

@@ -85,7 +85,7 @@ async function appsPanel (ctx, panel) {
   const image = h('input', { id: 'app-image', type: 'file', name: 'image', accept: '.tar,application/x-tar', required: true })
   const upload = h('button', { type: 'submit', class: 'primary' }, 'Upload')
   const form = h('form', {
-    class: 'inline-form card',
+    class: 'inline-form wide-fields card',
     onsubmit: (e) => {
       e.preventDefault()
       busy(upload, async () => {
@@ -99,11 +99,11 @@ async function appsPanel (ctx, panel) {
         } catch (err) { ctx.fail(err) }
       })
     },
-  }, h('h2', null, 'Upload an app or a new version'), field('Manifest', manifest, 'JSON or YAML'), field('Image', image, 'a tar made by `docker save`'), h('div', { class: 'actions' }, upload))
+  }, h('h2', null, 'Upload an app or a new version'), field('Manifest', manifest, 'JSON or YAML'), field('Image', image, 'a tar archive made by docker save'), h('div', { class: 'actions' }, upload))
 
   replace(panel, form, apps.length === 0
     ? h('p', { class: 'empty' }, 'No apps installed.')
-    : h('ul', { class: 'plain rows' }, apps.map((a) => h('li', { class: 'row', dataset: { app: a.id } },
+    : h('ul', { class: 'plain rows card', id: 'app-list' }, apps.map((a) => h('li', { class: 'row', dataset: { app: a.id } },
       appIcon(a, 'sm'),
       h('span', { class: 'who' }, a.name, h('small', null, ` ${a.id} · v${a.version}`)),
       h('span', { class: 'perms' }, a.roles.map((r) => r.title).join(', ')),
@@ -151,7 +151,7 @@ async function auditPanel (ctx, panel) {
     replace(panel, h('div', { class: 'actions' }, h('button', { type: 'button', onclick: (e) => busy(e.currentTarget, () => render().catch(ctx.fail)) }, 'Refresh')),
       events.length === 0
         ? h('p', { class: 'empty' }, 'No events yet.')
-        : h('ol', { class: 'plain rows audit' }, events.map((ev) => h('li', { class: 'row' },
+        : h('ol', { class: 'plain rows audit card' }, events.map((ev) => h('li', { class: 'row' },
           h('time', { datetime: new Date(ev.at ?? ev.time ?? 0).toISOString() }, new Date(ev.at ?? ev.time ?? 0).toLocaleString()),
           h('span', { class: 'who' }, ev.actorName ?? ev.actor ?? ev.userId ?? 'system'),
           h('span', null, ev.action ?? ev.type ?? ev.event, ev.grainId ? ` · grain ${ev.grainId}` : '', ev.detail ? ` · ${typeof ev.detail === 'string' ? ev.detail : JSON.stringify(ev.detail)}` : '')))))
