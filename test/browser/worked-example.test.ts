@@ -62,6 +62,17 @@ test('Alice shares, Bob and Carol reshare to Dave; Dave edits and Alice sees it 
   await openGrain(carol, 'Plans')
   await share(carol, 'dave', 'all')
 
+  // Dave's list: the note is under "Shared with me"; the title search filters as he types.
+  await dave.goto(new URL('/#/grains', stack.url).href)
+  const sharedWithDave = dave.locator('section[aria-labelledby="shared-title"]')
+  await sharedWithDave.getByRole('link', { name: 'Plans' }).waitFor()
+  await dave.getByLabel('Search grains by title').fill('zzz')
+  await sharedWithDave.getByText('No title matches').waitFor()
+  await dave.getByLabel('Search grains by title').fill('PLA')
+  await sharedWithDave.getByRole('link', { name: 'Plans' }).waitFor()
+  await dave.getByLabel('Search grains by title').fill('')
+  await screenshot(dave, 'grains')
+
   const daveNote = await openGrain(dave, 'Plans')
   await noteReady(daveNote)
   assert.equal(await isReadOnly(daveNote), false, 'Dave holds read,write')

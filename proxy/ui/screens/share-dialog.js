@@ -20,9 +20,11 @@ export function roleLabel (app, roleId, permissions = []) {
   return permissions.map((p) => app.permissions.find((q) => q.id === p)?.title ?? p).join(', ')
 }
 
-export function linkUrl (link) {
-  if (link.url) return new URL(link.url, location.origin).href
-  return link.token ? `${location.origin}/#/link/${encodeURIComponent(link.token)}` : ''
+/** The URL to hand out for a new link: the API's, else the shell's link route with the secret. */
+export function linkUrl (answer) {
+  if (answer?.url) return new URL(answer.url, location.origin).href
+  const secret = answer?.secret ?? answer?.token ?? answer?.link?.secret
+  return secret ? `${location.origin}/#/link/${encodeURIComponent(secret)}` : ''
 }
 
 /** The value of the "everything you hold" choice: the share follows what the sharer holds at each request. */

@@ -1,0 +1,74 @@
+/**
+ * A sharing link, as people use it: Alice makes a viewer link for her note in
+ * the share dialog and copies it; Erin (logged in) opens it and reads the
+ * note but cannot edit it; Alice revokes the link; Erin's next load of the
+ * grain is refused and the link itself no longer works.
+ */
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import type { Browser } from 'playwright-core'
+import { launchBrowser, newPerson, screenshot } from './support/browser.js'
+import { closeDialog, createUser, grainFrame, login, newGrain } from './support/commands.js'
+import { startStack, type Stack } from './support/stack.js'
+
+let stack: Stack
+let browser: Browser
+before(async () => {
+  stack = await startStack()
+  browser = await launchBrowser()
+})
+after(async () => {
+  await browser?.close()
+  await stack?.stop()
+})
+
+test('a viewer link opened by a second user gives read access; revoking it takes that away', async (t) => {
+  const admin = await newPerson(browser)
+  const alice = await newPerson(browser)
+  const erin = await newPerson(browser)
+  t.after(() => Promise.all([admin.context.close(), alice.context.close(), erin.context.close()]))
+  await login(admin.page, stack.url, 'admin', stack.adminPassword)
+  await createUser(admin.page, 'alice', 'alice-password', 'Alice')
+  await createUser(admin.page, 'erin', 'erin-password', 'Erin')
+  await login(alice.page, stack.url, 'alice', 'alice-password')
+  await login(erin.page, stack.url, 'erin', 'erin-password')
+
+  const grainId = await newGrain(alice.page, 'notes', 'Reading list')
+  const note = (await grainFrame(alice.page)).locator('#text')
+  await note.fill('1. SICP')
+
+  await alice.page.getByRole('button', { name: 'Share', exact: true }).click()
+  const dialog = alice.page.getByRole('dialog')
+  await dialog.locator('#link-role').selectOption('viewer')
+  await dialog.getByRole('button', { name: 'Create link' }).click()
+  const url = await dialog.locator('#new-link-url').inputValue()
+  assert.match(url, /^https:\/\/localhost:\d+\//)
+  await dialog.locator('#link-list li').first().waitFor()
+  await screenshot(alice.page, 'share-dialog')
+  await closeDialog(alice.page)
+
+  await erin.page.goto(url)
+  await erin.page.waitForURL(new RegExp(`#/grain/${grainId}$`))
+  const erinNote = (await grainFrame(erin.page)).locator('#text')
+  await erinNote.evaluate((el) => new Promise<void>((resolve) => {
+    const check = () => (el as HTMLTextAreaElement).value === '1. SICP' ? resolve() : setTimeout(check, 50)
+    check()
+  }))
+  assert.equal(await erinNote.evaluate((el) => (el as HTMLTextAreaElement).readOnly), true, 'a viewer cannot edit')
+  await screenshot(erin.page, 'grain-through-link')
+
+  await alice.page.getByRole('button', { name: 'Share', exact: true }).click()
+  await dialog.locator('#link-list li').first().getByRole('button', { name: /Revoke/ }).click()
+  await dialog.getByText('No sharing links.').waitFor()
+  await closeDialog(alice.page)
+
+  // Erin's next load: the grain is gone from her list, and the link is dead.
+  await erin.page.goto(new URL('/#/grains', stack.url).href)
+  await erin.page.getByRole('heading', { name: 'Grains', exact: true }).waitFor()
+  assert.equal(await erin.page.getByRole('link', { name: 'Reading list' }).count(), 0)
+  await erin.page.goto(new URL(`/#/grain/${grainId}`, stack.url).href)
+  await erin.page.getByRole('heading', { name: 'Grain not found' }).waitFor()
+  await erin.page.goto(url)
+  await erin.page.getByRole('heading', { name: 'This link does not work' }).waitFor()
+  assert.deepEqual(erin.problems, [])
+})
