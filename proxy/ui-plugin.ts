@@ -1,7 +1,8 @@
 /**
  * Serves the shell UI (static files in `proxy/ui/`) on the shell origin.
  *
- * - `GET /` is the one page (hash routing: `#/grains`, `#/grain/<id>`, `#/admin`).
+ * - `GET /` is the one page (hash routing: `#/grains`, `#/grain/<id>`, `#/admin`);
+ *   `GET /link` is the same page, for sharing links (`/link#<secret>`).
  *   It is revalidated on every load (`Cache-Control: no-cache`) and carries a
  *   strict Content-Security-Policy: scripts, styles and API calls only from the
  *   shell itself; frames only from grain origins (`<scheme>://*.<base domain>:<port>`);
@@ -15,7 +16,7 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import fastifyStatic from '@fastify/static'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { AddressInfo } from 'node:net'
 
@@ -93,13 +94,16 @@ async function uiPlugin (app: FastifyInstance, opts: UiPluginOptions): Promise<v
     },
   })
 
-  app.get('/', { schema: { hide: true } }, async (request, reply) => reply
+  // `/link` is where sharing links point (`/link#<secret>`): the same page, which reads the fragment.
+  const sendPage = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => reply
     .header('Content-Type', 'text/html; charset=utf-8')
     .header('Cache-Control', PAGE_CACHE_CONTROL)
     .header('Content-Security-Policy', shellCsp(grainOrigin(request)))
     .header('X-Content-Type-Options', 'nosniff')
     .header('Referrer-Policy', 'same-origin')
-    .send(page))
+    .send(page)
+  app.get('/', { schema: { hide: true } }, sendPage)
+  app.get('/link', { schema: { hide: true } }, sendPage)
 }
 
 export const uiRoutes = fp(uiPlugin, { name: 'granary-ui', fastify: '5.x' })

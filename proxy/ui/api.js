@@ -169,7 +169,8 @@ export const api = {
   apps: async () => list(await call('GET', '/api/apps'), 'apps').map(normApp),
   grains: async (me) => list(await call('GET', '/api/grains'), 'grains').map((g) => normGrain(g, me)),
   grain: async (id, me) => normGrain(await call('GET', `/api/grains/${encodeURIComponent(id)}`), me),
-  createGrain: async (appId, title, action, me) => normGrain((await call('POST', '/api/grains', { appId, title, ...(action ? { action } : {}) })), me),
+  // The action is the manifest's "new" verb; the API creates every grain the same way, so only appId and title go.
+  createGrain: async (appId, title, me) => { const a = await call('POST', '/api/grains', { appId, title }); return normGrain(a?.grain ?? a, me) },
   deleteGrain: (id) => call('DELETE', `/api/grains/${encodeURIComponent(id)}`),
   openSession: (id) => call('POST', `/api/grains/${encodeURIComponent(id)}/session`, {}),
   access: async (id, me) => normAccess(await call('GET', `/api/grains/${encodeURIComponent(id)}/access`), me),
@@ -177,7 +178,8 @@ export const api = {
   revokeShare: (id, shareId) => call('DELETE', `/api/grains/${encodeURIComponent(id)}/shares/${encodeURIComponent(shareId)}`),
   createLink: (id, role) => call('POST', `/api/grains/${encodeURIComponent(id)}/links`, { role }),
   revokeLink: (id, linkId) => call('DELETE', `/api/grains/${encodeURIComponent(id)}/links/${encodeURIComponent(linkId)}`),
-  redeemLink: (token) => call('POST', `/api/links/${encodeURIComponent(token)}/redeem`, {}),
+  /** Opens a sharing link: logged in, redeems it; anonymous, only where the link and app allow. Answers {grainId, url}. */
+  openLink: (secret) => call('POST', '/api/links/open', { secret }),
   admin: {
     users: async () => list(await call('GET', '/api/admin/users'), 'users').map((u) => ({ ...normUser(u), disabled: Boolean(u.disabled), createdAt: u.createdAt })),
     createUser: (body) => call('POST', '/api/admin/users', body),

@@ -1,4 +1,4 @@
-/* global location, sessionStorage */
+/* global history, location, sessionStorage */
 // Granary's shell: the single page served at `/`, hash-routed.
 //
 // Why plain ES modules and no framework: the shell is a handful of screens
@@ -72,7 +72,7 @@ async function route () {
   state.cleanup = null
   const [, screen = 'grains', ...rest] = location.hash.replace(/^#/, '').split('/')
   const param = rest.map(decodeURIComponent).join('/')
-  if (state.me === null && screen !== 'login') {
+  if (state.me === null && screen !== 'login' && screen !== 'link') {
     sessionStorage.setItem('granary.after-login', location.hash)
     location.replace('#/login')
     return
@@ -111,6 +111,11 @@ ctx.afterLogin = async () => {
   ctx.navigate(target && !target.startsWith('#/login') ? target : '#/grains')
 }
 
+// Sharing links are `/link#<secret>`: move the secret into the hash route on `/`.
+if (location.pathname === '/link') {
+  const secret = location.hash.replace(/^#/, '')
+  history.replaceState(null, '', secret ? `/#/link/${encodeURIComponent(secret)}` : '/')
+}
 window.addEventListener('hashchange', route)
 try {
   state.me = await api.me()

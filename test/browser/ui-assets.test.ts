@@ -38,6 +38,9 @@ test('the shell page is revalidated on each load and carries a strict CSP that f
   assert.equal(csp.get('object-src'), "'none'")
   assert.equal(csp.get('base-uri'), "'none'")
   assert.doesNotMatch(res.body, /<script>|\sstyle=|\son[a-z]+=/, 'the page has no inline script, style or handler the CSP would block')
+  const link = await app.inject({ url: '/link' })
+  assert.equal(link.body, res.body, 'sharing links (/link#<secret>) get the same page')
+  assert.equal(link.headers['content-security-policy'], res.headers['content-security-policy'])
 })
 
 test('a port in BASE_DOMAIN is the grain port; the default port is left out', async (t) => {

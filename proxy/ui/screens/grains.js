@@ -49,7 +49,7 @@ export async function renderGrains (ctx) {
           e.preventDefault()
           busy(create, async () => {
             try {
-              const grain = await api.createGrain(app.id, title.value.trim(), action.id, ctx.me)
+              const grain = await api.createGrain(app.id, title.value.trim(), ctx.me)
               close()
               announce(`Created “${grain.title}”.`)
               ctx.navigate(`#/grain/${encodeURIComponent(grain.id)}`)
