@@ -17,7 +17,13 @@ export async function renderAdmin (ctx, tab) {
       h('a', { href: `#/admin/${id}`, id: `tab-${id}`, 'aria-current': id === tab ? 'page' : false }, label))),
     panel))
   const render = { users: usersPanel, apps: appsPanel, grains: grainsPanel, audit: auditPanel }[tab]
-  return render(ctx, panel)
+  try {
+    return await render(ctx, panel)
+  } catch (err) {
+    // A server without this part of the admin API yet says so plainly, instead of failing the page.
+    if (err.status !== 404 || err.code === 'APP_ERR_NOT_FOUND') throw err
+    replace(panel, h('p', { class: 'empty card' }, 'This server does not offer this section yet.'))
+  }
 }
 
 async function usersPanel (ctx, panel) {

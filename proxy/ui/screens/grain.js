@@ -3,9 +3,34 @@
 // one-time session URL from the API; a "starting…" state covers the time the
 // grain takes to wake (the proxy holds the request until it answers).
 import { api } from '../api.js'
-import { appIcon, h, replace } from '../h.js'
+import { openDialog } from '../dialog.js'
+import { announce, appIcon, busy, h, replace } from '../h.js'
 import { openAccessDialog } from './access-dialog.js'
 import { openShareDialog } from './share-dialog.js'
+
+function confirmDelete (ctx, grain) {
+  openDialog({
+    title: `Delete “${grain.title}”?`,
+    content: (close) => {
+      const del = h('button', {
+        type: 'button',
+        class: 'primary danger-fill',
+        onclick: () => busy(del, async () => {
+          try {
+            await api.deleteGrain(grain.id)
+            close()
+            announce(`Deleted “${grain.title}”.`)
+            ctx.navigate('#/grains')
+          } catch (err) { ctx.fail(err) }
+        }),
+      }, 'Delete for everyone')
+      setTimeout(() => del.focus())
+      return h('div', { class: 'stack' },
+        h('p', null, 'Its data and every share of it go too. Nobody, including people it was shared with, can open it again.'),
+        h('div', { class: 'actions' }, h('button', { type: 'button', onclick: close }, 'Cancel'), del))
+    },
+  })
+}
 
 export async function renderGrain (ctx, grainId) {
   const [grains, apps] = await Promise.all([api.grains(ctx.me), api.apps()])
@@ -33,7 +58,10 @@ export async function renderGrain (ctx, grainId) {
         h('span', { class: 'grain-meta' }, app.name, grain.mine ? '' : grain.sharedBy ? ` · shared by ${grain.sharedBy}` : '')),
       h('div', { class: 'grain-bar-actions' },
         h('button', { type: 'button', id: 'share-button', onclick: () => openShareDialog(ctx, grain, app) }, 'Share'),
-        h('button', { type: 'button', id: 'access-button', onclick: () => openAccessDialog(ctx, grain, app) }, 'Who has access'))),
+        h('button', { type: 'button', id: 'access-button', onclick: () => openAccessDialog(ctx, grain, app) },
+          // On a phone the button reads "Access"; its accessible name stays "Who has access".
+          h('span', { class: 'long-label' }, 'Who has access'), h('span', { class: 'short-label', 'aria-hidden': 'true' }, 'Access')),
+        (grain.mine || ctx.me.role === 'admin') && h('button', { type: 'button', class: 'danger', id: 'delete-button', onclick: () => confirmDelete(ctx, grain) }, 'Delete'))),
     stage))
 
   let session
