@@ -9,7 +9,10 @@ import { redisApiTokenStore, type ApiTokenStore } from './auth/api-tokens.js'
 import { redisLoginThrottle, type LoginThrottle } from './auth/login-throttle.js'
 import { redisPasswordStore, type PasswordStore } from './auth/passwords.js'
 import { redisSessionStore, type SessionStore, type SessionTimes } from './auth/sessions.js'
+import { SharingService } from '../core/sharing/index.js'
+import { appPermissionIds, type AppDirectory } from './apps.js'
 import type { ControlPlaneClient } from './control-plane-client.js'
+import { redisHandoffStore, type HandoffStore } from './grain/handoff.js'
 
 export interface ProxyServices {
   users: UserStore
@@ -19,6 +22,11 @@ export interface ProxyServices {
   throttle: LoginThrottle
   grains: GrainRecordStore
   controlPlane: ControlPlaneClient
+  sharing: SharingService
+  apps: AppDirectory
+  handoffs: HandoffStore
+  /** Tells every proxy instance that permissions on the grain may have changed (open WebSockets are re-checked). */
+  permissionsChanged(grainId: string): Promise<void>
   /** Ends every way the user is logged in: sessions (shell and grain) and API tokens. */
   logOutEverywhere(userId: string): Promise<void>
 }
@@ -27,17 +35,31 @@ declare module 'fastify' {
   interface FastifyInstance { services: ProxyServices }
 }
 
-export function makeServices (redis: Redis, controlPlane: ControlPlaneClient, sessionTimes: SessionTimes = {}): ProxyServices {
-  const sessions = redisSessionStore(redis, sessionTimes)
+export interface ServicesOptions {
+  controlPlane: ControlPlaneClient
+  apps: AppDirectory
+  sessionTimes?: SessionTimes | undefined
+  /** The pub/sub channel for permission changes (Redis key prefixes do not apply to channels). */
+  permissionChannel: string
+}
+
+export function makeServices (redis: Redis, opts: ServicesOptions): ProxyServices {
+  const { controlPlane, apps } = opts
+  const sessions = redisSessionStore(redis, opts.sessionTimes)
+  const users = redisUserStore(redis)
   const apiTokens = redisApiTokenStore(redis)
   return {
-    users: redisUserStore(redis),
+    users,
     passwords: redisPasswordStore(redis),
     sessions,
     apiTokens,
     throttle: redisLoginThrottle(redis),
     grains: redisGrainRecordStore(redis),
     controlPlane,
+    sharing: new SharingService({ redis, users, appPermissions: ({ appId }) => appPermissionIds(apps, appId) }),
+    apps,
+    handoffs: redisHandoffStore(redis),
+    async permissionsChanged (grainId) { await redis.publish(opts.permissionChannel, grainId) },
     async logOutEverywhere (userId) {
       await Promise.all([sessions.deleteAllFor(userId), apiTokens.revokeAllFor(userId)])
     },

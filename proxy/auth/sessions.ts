@@ -18,7 +18,10 @@ export const DEFAULT_SESSION_MAX_AGE_MS = 30 * 24 * 3600_000
 export type SessionKind = 'shell' | 'grain'
 
 export interface Session {
+  /** The user; '' for an anonymous visitor (a grain session opened through a sharing link). */
   userId: string
+  /** For anonymous grain sessions: the sharing link whose permissions they hold. */
+  linkId?: string
   kind: SessionKind
   /** Set for grain sessions: the only grain the session opens. */
   grainId?: string
@@ -65,12 +68,12 @@ export function redisSessionStore (redis: Redis, times: SessionTimes = {}): Sess
       const hash = hashSecret(id)
       const fields: Record<string, string> = { userId: session.userId, kind: session.kind, displayName: session.displayName, createdAt: String(Date.now()) }
       if (session.grainId !== undefined) fields.grainId = session.grainId
-      await redis.multi()
+      if (session.linkId !== undefined) fields.linkId = session.linkId
+      const tx = redis.multi()
         .hset(proxyKeys.session(hash), fields)
         .pexpire(proxyKeys.session(hash), Math.min(idleMs, maxAgeMs))
-        .sadd(proxyKeys.userSessions(session.userId), hash)
-        .pexpire(proxyKeys.userSessions(session.userId), maxAgeMs)
-        .exec()
+      if (session.userId !== '') tx.sadd(proxyKeys.userSessions(session.userId), hash).pexpire(proxyKeys.userSessions(session.userId), maxAgeMs)
+      await tx.exec()
       return id
     },
     async get (id, kind, grainId) {
@@ -81,13 +84,16 @@ export function redisSessionStore (redis: Redis, times: SessionTimes = {}): Sess
       for (let i = 0; i + 1 < raw.length; i += 2) h[raw[i]!] = raw[i + 1]!
       if (h.kind !== kind || h.userId === undefined) return undefined
       if (kind === 'grain' && (grainId === undefined || h.grainId !== grainId)) return undefined
-      return { userId: h.userId, kind, displayName: h.displayName ?? '', createdAt: Number(h.createdAt), ...(h.grainId !== undefined ? { grainId: h.grainId } : {}) }
+      return {
+        userId: h.userId, kind, displayName: h.displayName ?? '', createdAt: Number(h.createdAt),
+        ...(h.grainId !== undefined ? { grainId: h.grainId } : {}), ...(h.linkId !== undefined ? { linkId: h.linkId } : {}),
+      }
     },
     async delete (id) {
       const hash = hashSecret(id)
       const userId = await redis.hget(proxyKeys.session(hash), 'userId')
       const tx = redis.multi().del(proxyKeys.session(hash))
-      if (userId !== null) tx.srem(proxyKeys.userSessions(userId), hash)
+      if (userId !== null && userId !== '') tx.srem(proxyKeys.userSessions(userId), hash)
       await tx.exec()
     },
     async deleteAllFor (userId) {
