@@ -8,14 +8,15 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { sharingWorld } from '../support/sharing.js'
-// @ts-expect-error: a plain browser ES module without types
-import { normAccess } from '../../proxy/ui/api.js'
-// @ts-expect-error: a plain browser ES module without types
-import { viaNames } from '../../proxy/ui/screens/access-dialog.js'
 
 interface Principal { id: string, name: string, owner: boolean, permissions: string[], via?: string[] }
 interface Edge { id: string, from: { name: string }, to: { name: string }, everything: boolean, permissions: string[], effective?: string[], canRevoke: boolean }
 interface AccessView { principals: Principal[], edges: Edge[], links: Array<{ id: string, role?: string, canRevoke: boolean }> }
+
+// The browser modules are plain JS: imported by a computed path, typed here by what the test uses.
+const uiModule = (path: string): Promise<any> => import(new URL(path, import.meta.url).href)
+const { normAccess } = await uiModule('../../proxy/ui/api.js') as { normAccess: (graph: unknown, me: unknown) => AccessView }
+const { viaNames } = await uiModule('../../proxy/ui/screens/access-dialog.js') as { viaNames: (view: AccessView, p: Principal) => string[] }
 
 test('the access view shows the worked example as the sharing service solves it', async (t) => {
   const w = await sharingWorld(t, { appPermissions: ['read', 'write'] })
@@ -30,7 +31,7 @@ test('the access view shows the worked example as the sharing service solves it'
   await w.service.createLink({ grainId: grain, actor: alice, permissions: ['read'], role: 'viewer' })
 
   const view = (viewer: string, me: { id: string, displayName: string }) => async (): Promise<AccessView> =>
-    normAccess({ ...(await w.service.accessGraph(grain, viewer)), names }, me) as AccessView
+    normAccess({ ...(await w.service.accessGraph(grain, viewer)), names }, me)
   const asAlice = view(alice, { id: alice, displayName: 'Alice' })
   const person = (v: AccessView, name: string) => v.principals.find((p) => p.name === name)!
   const edge = (v: AccessView, from: string, to: string) => v.edges.find((e) => e.from.name === from && e.to.name === to)!

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { launchBrowser, newPerson, screenshot } from './support/browser.js'
-import { createUser, login } from './support/commands.js'
+import { createUser, go, login } from './support/commands.js'
 import { startStack, type Stack } from './support/stack.js'
 
 let stack: Stack
@@ -35,7 +35,7 @@ test('an admin creates, disables, enables an account and resets its password; ot
 
   await login(erin.page, stack.url, 'erin', 'first-password')
   assert.equal(await erin.page.getByRole('link', { name: 'Admin' }).count(), 0, 'no admin link for a user')
-  await erin.page.goto(new URL('/#/admin', stack.url).href)
+  await go(erin.page, new URL('/#/admin', stack.url).href)
   await erin.page.waitForURL(/#\/grains$/)
 
   await row.getByRole('button', { name: 'Disable' }).click()

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { launchBrowser, newPerson, screenshot } from './support/browser.js'
-import { login, logout } from './support/commands.js'
+import { go, login, logout } from './support/commands.js'
 import { startStack, type Stack } from './support/stack.js'
 
 let stack: Stack
@@ -25,7 +25,7 @@ after(async () => {
 test('the login page loads with no CSP violation, works by keyboard alone and fits a phone', async (t) => {
   const { context, page, problems } = await newPerson(browser)
   t.after(() => context.close())
-  const res = await page.goto(stack.url)
+  const res = await go(page, stack.url)
   assert.match(String(res?.headers()['content-security-policy']), /frame-src https?:\/\/\*\.localhost:\d+/)
   await page.getByRole('heading', { name: 'Log in to Granary' }).waitFor()
   // The username field has focus; Tab walks username -> password -> the button.
@@ -40,7 +40,7 @@ test('the login page loads with no CSP violation, works by keyboard alone and fi
 
   const phone = await newPerson(browser, { phone: true })
   t.after(() => phone.context.close())
-  await phone.page.goto(stack.url)
+  await go(phone.page, stack.url)
   await phone.page.getByRole('heading', { name: 'Log in to Granary' }).waitFor()
   const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
   assert.equal(overflow, 0, 'no sideways scrolling on a phone')
@@ -50,7 +50,7 @@ test('the login page loads with no CSP violation, works by keyboard alone and fi
 test('a wrong password says so; the right one opens the grain list; logging out ends the session', async (t) => {
   const { context, page, problems } = await newPerson(browser)
   t.after(() => context.close())
-  await page.goto(stack.url)
+  await go(page, stack.url)
   await page.getByLabel('Username').fill('admin')
   await page.getByLabel('Password').fill('not-the-password')
   await page.keyboard.press('Enter')
@@ -77,7 +77,7 @@ test('a wrong password says so; the right one opens the grain list; logging out 
 test('after too many wrong passwords the account is locked, and the message says so and for how long', async (t) => {
   const { context, page, problems } = await newPerson(browser)
   t.after(() => context.close())
-  await page.goto(stack.url)
+  await go(page, stack.url)
   await page.getByLabel('Username').waitFor()
   // Earlier failures from a script (same browser, same origin), then one by hand.
   const statuses = await page.evaluate(async () => {

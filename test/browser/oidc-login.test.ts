@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { launchBrowser, newPerson, screenshot } from './support/browser.js'
-import { logout } from './support/commands.js'
+import { go, logout } from './support/commands.js'
 import { startBrowserOidcProvider, type BrowserOidcProvider } from './support/oidc.js'
 import { startStack, type Stack } from './support/stack.js'
 
@@ -34,7 +34,7 @@ after(async () => {
 test('a person logs in with the OpenID provider\'s button and comes back logged in; again later as the same account', async (t) => {
   const { context, page, problems } = await newPerson(browser)
   t.after(() => context.close())
-  await page.goto(stack.url)
+  await go(page, stack.url)
   const button = page.getByRole('link', { name: 'Log in with Test ID' })
   await button.waitFor()
   await screenshot(page, 'login-with-provider')

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { launchBrowser, newPerson, screenshot } from './support/browser.js'
-import { closeDialog, createUser, grainFrame, login, newGrain } from './support/commands.js'
+import { closeDialog, createUser, go, grainFrame, login, newGrain } from './support/commands.js'
 import { startStack, type Stack } from './support/stack.js'
 
 let stack: Stack
@@ -47,7 +47,7 @@ test('a viewer link opened by a second user gives read access; revoking it takes
   await screenshot(alice.page, 'share-dialog')
   await closeDialog(alice.page)
 
-  await erin.page.goto(url)
+  await go(erin.page, url)
   await erin.page.waitForURL(new RegExp(`#/grain/${grainId}$`))
   const erinNote = (await grainFrame(erin.page)).locator('#text')
   await erinNote.evaluate((el) => new Promise<void>((resolve) => {
@@ -63,12 +63,12 @@ test('a viewer link opened by a second user gives read access; revoking it takes
   await closeDialog(alice.page)
 
   // Erin's next load: the grain is gone from her list, and the link is dead.
-  await erin.page.goto(new URL('/#/grains', stack.url).href)
+  await go(erin.page, new URL('/#/grains', stack.url).href)
   await erin.page.getByRole('heading', { name: 'Grains', exact: true }).waitFor()
   assert.equal(await erin.page.getByRole('link', { name: 'Reading list' }).count(), 0)
-  await erin.page.goto(new URL(`/#/grain/${grainId}`, stack.url).href)
+  await go(erin.page, new URL(`/#/grain/${grainId}`, stack.url).href)
   await erin.page.getByRole('heading', { name: 'Grain not found' }).waitFor()
-  await erin.page.goto(url)
+  await go(erin.page, url)
   await erin.page.getByRole('heading', { name: 'This link does not work' }).waitFor()
   assert.deepEqual(erin.problems, [])
 })

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { Browser, Frame, Page } from 'playwright-core'
 import { launchBrowser, newPerson, screenshot } from './support/browser.js'
-import { accessOf, closeDialog, createUser, grainFrame, login, newGrain, openAccess, openGrain, revoke, share } from './support/commands.js'
+import { accessOf, closeDialog, createUser, go, grainFrame, login, newGrain, openAccess, openGrain, revoke, share } from './support/commands.js'
 import { startStack, type Stack } from './support/stack.js'
 
 const PASSWORD = 'correct horse battery'
@@ -32,6 +32,8 @@ before(async () => {
   for (const p of PEOPLE) await login(pages[p], stack.url, p, PASSWORD)
 })
 after(async () => {
+  // What each person saw last: the first place to look when this test fails.
+  for (const [who, page] of Object.entries(pages)) await screenshot(page, `worked-example-last-${who}`).catch(() => {})
   await browser?.close()
   await stack?.stop()
 })
@@ -41,7 +43,8 @@ const isReadOnly = async (frame: Frame) => note(frame).evaluate((el) => (el as H
 
 /** Waits until the note is connected and its editing mode is known (the app sets `readonly` from its hello). */
 async function noteReady (frame: Frame): Promise<void> {
-  await frame.locator('#status').filter({ hasNotText: /connecting/ }).waitFor()
+  // The first open starts the grain's container: allow for a slow start on a busy machine.
+  await frame.locator('#status').filter({ hasNotText: /connecting/ }).waitFor({ timeout: 60_000 })
 }
 
 /** A PUT the user's own browser sends to the grain, as the app's own code would: answered status. */
@@ -63,7 +66,7 @@ test('Alice shares, Bob and Carol reshare to Dave; Dave edits and Alice sees it 
   await share(carol, 'dave', 'all')
 
   // Dave's list: the note is under "Shared with me"; the title search filters as he types.
-  await dave.goto(new URL('/#/grains', stack.url).href)
+  await go(dave, new URL('/#/grains', stack.url).href)
   const sharedWithDave = dave.locator('section[aria-labelledby="shared-title"]')
   await sharedWithDave.getByRole('link', { name: 'Plans' }).waitFor()
   await dave.getByLabel('Search grains by title').fill('zzz')

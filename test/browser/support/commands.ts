@@ -5,11 +5,38 @@
  * passes also says the UI is labelled.
  */
 import assert from 'node:assert/strict'
-import type { Frame, Locator, Page } from 'playwright-core'
+import type { Frame, Locator, Page, Request, Response } from 'playwright-core'
+
+const NAVIGATION_ATTEMPTS = 4
+
+/**
+ * Opens a shell URL and waits until the shell has rendered a screen. Again
+ * when Chromium aborts the page or one of its scripts with ERR_NETWORK_CHANGED:
+ * it does that whenever a network interface appears, and Docker adds one (a
+ * veth) for every grain container it starts, which these tests do all the time.
+ */
+export async function go (page: Page, url: string): Promise<Response | null> {
+  for (let attempt = 1; ; attempt++) {
+    let changed = false
+    const onFailed = (r: Request) => { if (r.failure()?.errorText.includes('ERR_NETWORK_CHANGED') === true) changed = true }
+    page.on('requestfailed', onFailed)
+    try {
+      // The same URL again would be a no-op fragment navigation: reload to get fresh data.
+      const res = page.url() === url ? await page.reload() : await page.goto(url)
+      await page.waitForFunction(() => document.body?.dataset.screen !== undefined, null, { timeout: changed ? 1000 : 10_000 })
+      return res
+    } catch (err) {
+      if (attempt >= NAVIGATION_ATTEMPTS || !(changed || String(err).includes('ERR_NETWORK_CHANGED'))) throw err
+      await page.waitForTimeout(250)
+    } finally {
+      page.off('requestfailed', onFailed)
+    }
+  }
+}
 
 /** Logs in by password from the login screen and waits until the shell shows the user logged in. */
 export async function login (page: Page, baseUrl: string, username: string, password: string): Promise<void> {
-  await page.goto(new URL('/#/login', baseUrl).href)
+  await go(page, new URL('/#/login', baseUrl).href)
   await page.getByLabel('Username').fill(username)
   await page.getByLabel('Password').fill(password)
   await page.getByRole('button', { name: 'Log in', exact: true }).click()
@@ -37,11 +64,12 @@ export async function createUser (page: Page, username: string, password: string
 
 /** From the grain list: creates a grain with an app's action and opens it. Resolves to its id. */
 export async function newGrain (page: Page, appId: string, title: string, actionId?: string): Promise<string> {
-  await page.goto(new URL('/#/grains', page.url()).href)
+  await go(page, new URL('/#/grains', page.url()).href)
   const selector = `button.app-action[data-app="${appId}"]${actionId === undefined ? '' : `[data-action="${actionId}"]`}`
   await page.locator(selector).first().click()
-  await page.getByLabel('Title').fill(title)
-  await page.getByRole('button', { name: 'Create' }).click()
+  const dialog = page.getByRole('dialog')
+  await dialog.getByLabel('Title', { exact: true }).fill(title)
+  await dialog.getByRole('button', { name: 'Create' }).click()
   await page.waitForURL(/#\/grain\/[^/]+$/)
   await page.getByRole('heading', { name: title, level: 1 }).waitFor()
   return decodeURIComponent(page.url().split('#/grain/')[1]!)
@@ -49,7 +77,7 @@ export async function newGrain (page: Page, appId: string, title: string, action
 
 /** Opens a grain the user can see, from the grain list, and waits for its frame to load. */
 export async function openGrain (page: Page, title: string): Promise<Frame> {
-  await page.goto(new URL('/#/grains', page.url()).href)
+  await go(page, new URL('/#/grains', page.url()).href)
   await page.getByRole('link', { name: title, exact: true }).click()
   return grainFrame(page)
 }

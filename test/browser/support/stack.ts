@@ -3,6 +3,7 @@
  * temporary data directory, any free port, and its own private Redis (the
  * test's REDIS_URL is deliberately not passed on: the up command's stores use
  * fixed key names, so two stacks sharing one Redis would share accounts).
+ * Chromium resolves `*.localhost` to loopback itself (no DNS).
  * `stop()` sends Ctrl-C and waits; the data directory is removed afterwards.
  */
 import { spawn } from 'node:child_process'
@@ -36,6 +37,11 @@ export async function startStack (extraEnv: Record<string, string> = {}): Promis
     PORT: '0',
     HTTP_PORT: '0',
     HOST: '127.0.0.1',
+    // Shell at granary.localhost, grains at <id>.granary.localhost: one site, as in a real
+    // deployment (granary.example.com and its subdomains), so the grain's SameSite=Lax
+    // session cookie is sent inside the shell's iframe. With the shell at plain `localhost`,
+    // `<id>.localhost` is another site and Chromium withholds that cookie.
+    BASE_DOMAIN: 'granary.localhost',
     ADMIN_PASSWORD: adminPassword,
     GRAIN_NETWORK: `granary-ui-${randomBytes(4).toString('hex')}`,
     LOG_LEVEL: 'warn',
