@@ -26,7 +26,7 @@ test('the login page loads with no CSP violation, works by keyboard alone and fi
   const { context, page, problems } = await newPerson(browser)
   t.after(() => context.close())
   const res = await go(page, stack.url)
-  assert.match(String(res?.headers()['content-security-policy']), /frame-src https?:\/\/\*\.localhost:\d+/)
+  assert.match(String(res?.headers()['content-security-policy']), /frame-src https:\/\/\*\.granary\.localhost:\d+;/)
   await page.getByRole('heading', { name: 'Log in to Granary' }).waitFor()
   // The username field has focus; Tab walks username -> password -> the button.
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'username')

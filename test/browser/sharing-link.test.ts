@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test'
 import type { Browser } from 'playwright-core'
 import { launchBrowser, newPerson, screenshot } from './support/browser.js'
 import { closeDialog, createUser, go, grainFrame, login, newGrain } from './support/commands.js'
+import { attemptWrite, isReadOnly, note, noteReady, waitForValue } from './support/notes.js'
 import { startStack, type Stack } from './support/stack.js'
 
 let stack: Stack
@@ -34,27 +35,27 @@ test('a viewer link opened by a second user gives read access; revoking it takes
   await login(erin.page, stack.url, 'erin', 'erin-password')
 
   const grainId = await newGrain(alice.page, 'notes', 'Reading list')
-  const note = (await grainFrame(alice.page)).locator('#text')
-  await note.fill('1. SICP')
+  const aliceFrame = await grainFrame(alice.page)
+  await noteReady(aliceFrame)
+  await note(aliceFrame).fill('1. SICP')
 
   await alice.page.getByRole('button', { name: 'Share', exact: true }).click()
   const dialog = alice.page.getByRole('dialog')
   await dialog.locator('#link-role').selectOption('viewer')
   await dialog.getByRole('button', { name: 'Create link' }).click()
   const url = await dialog.locator('#new-link-url').inputValue()
-  assert.match(url, /^https:\/\/localhost:\d+\//)
+  assert.equal(new URL(url).origin, new URL(stack.url).origin, 'the link is on the shell')
   await dialog.locator('#link-list li').first().waitFor()
   await screenshot(alice.page, 'share-dialog')
   await closeDialog(alice.page)
 
   await go(erin.page, url)
   await erin.page.waitForURL(new RegExp(`#/grain/${grainId}$`))
-  const erinNote = (await grainFrame(erin.page)).locator('#text')
-  await erinNote.evaluate((el) => new Promise<void>((resolve) => {
-    const check = () => (el as HTMLTextAreaElement).value === '1. SICP' ? resolve() : setTimeout(check, 50)
-    check()
-  }))
-  assert.equal(await erinNote.evaluate((el) => (el as HTMLTextAreaElement).readOnly), true, 'a viewer cannot edit')
+  const erinFrame = await grainFrame(erin.page)
+  await noteReady(erinFrame)
+  await waitForValue(erinFrame, '1. SICP')
+  assert.equal(await isReadOnly(erinFrame), true, 'a viewer cannot edit')
+  assert.equal(await attemptWrite(erinFrame, 'vandalism'), 403, 'and a write is refused')
   await screenshot(erin.page, 'grain-through-link')
 
   await alice.page.getByRole('button', { name: 'Share', exact: true }).click()

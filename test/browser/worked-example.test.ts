@@ -8,9 +8,10 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import type { Browser, Frame, Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { launchBrowser, newPerson, screenshot } from './support/browser.js'
 import { accessOf, closeDialog, createUser, go, grainFrame, login, newGrain, openAccess, openGrain, revoke, share } from './support/commands.js'
+import { attemptWrite, isReadOnly, note, noteReady, waitForValue } from './support/notes.js'
 import { startStack, type Stack } from './support/stack.js'
 
 const PASSWORD = 'correct horse battery'
@@ -37,19 +38,6 @@ after(async () => {
   await browser?.close()
   await stack?.stop()
 })
-
-const note = (frame: Frame) => frame.locator('#text')
-const isReadOnly = async (frame: Frame) => note(frame).evaluate((el) => (el as HTMLTextAreaElement).readOnly)
-
-/** Waits until the note is connected and its editing mode is known (the app sets `readonly` from its hello). */
-async function noteReady (frame: Frame): Promise<void> {
-  // The first open starts the grain's container: allow for a slow start on a busy machine.
-  await frame.locator('#status').filter({ hasNotText: /connecting/ }).waitFor({ timeout: 60_000 })
-}
-
-/** A PUT the user's own browser sends to the grain, as the app's own code would: answered status. */
-const attemptWrite = (frame: Frame, text: string) => frame.evaluate(async (body) =>
-  (await fetch('/api/note', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: body }) })).status, text)
 
 test('Alice shares, Bob and Carol reshare to Dave; Dave edits and Alice sees it live', async () => {
   const { alice, bob, carol, dave } = pages
@@ -118,7 +106,3 @@ test('after Alice revokes Carol, Dave\'s next load is read-only and his write is
   assert.equal(await isReadOnly(again), false, 'Dave holds read,write again')
   assert.equal(await attemptWrite(again, 'Dave is back'), 200)
 })
-
-async function waitForValue (frame: Frame, value: string): Promise<void> {
-  await frame.waitForFunction((v) => (document.getElementById('text') as HTMLTextAreaElement | null)?.value === v, value, { timeout: 10_000 })
-}
