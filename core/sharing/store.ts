@@ -46,8 +46,8 @@ export type WriteResult = number
 export interface SharingStore {
   /** One round trip: version, owner and app of the grain, plus all its sharing data if `cachedVersion` is not current. */
   load(grainId: string, cachedVersion?: number): Promise<LoadedState>
-  /** Adds an edge if the version is still `expectedVersion`. */
-  addEdge(grainId: string, expectedVersion: number, edge: ShareEdge, audit: AuditFields): Promise<WriteResult>
+  /** Adds an edge if the version is still `expectedVersion` (undefined: whatever the version; for bulk loads). */
+  addEdge(grainId: string, expectedVersion: number | undefined, edge: ShareEdge, audit: AuditFields): Promise<WriteResult>
   /** Removes an edge (and a redeemer's entry if it is a `redeem` edge). Answers 0 if it was not there. */
   removeEdge(grainId: string, edge: ShareEdge, audit: AuditFields): Promise<WriteResult>
   /** Stores a link, its creator edge and its secret's lookup key, if the version is still `expectedVersion`. */
