@@ -28,6 +28,7 @@
  * | `grain:<grainId>:tokens` | hash | tokenId → JSON API token record (user, permissions, label, expiresAt, edgeId, secret hash) |
  * | `grain:<grainId>:inbound` | hash | userId → number of edges ending at that user |
  * | `grain:<grainId>:audit` | stream | one entry per share, revoke, link create/redeem/revoke, token create/revoke: action, actor, ids, permissions, at, version (capped, approximate MAXLEN) |
+ * | `grain:<grainId>:sharing:changes` | stream | ids `<version>-<n>`; one entry per record a write set or deleted: `k` (`e` edge, `l` link, `t` token), `i` id, `v` value (`''` = deleted); capped; lets a process catch up from its cached version without reloading the graph |
  * | `grains:shared-with:<userId>` | zset | grainIds where the user is the recipient of at least one edge, scored by first share time |
  * | `sharing:secret:<sha256 hex>` | string | `<grainId>:link:<linkId>` or `<grainId>:token:<tokenId>` for a link or API token secret (never stored in clear); expires with it |
  */
@@ -47,6 +48,7 @@ export const keys = {
   apiTokens: (grainId: string) => `grain:${grainId}:tokens`,
   inbound: (grainId: string) => `grain:${grainId}:inbound`,
   sharingAudit: (grainId: string) => `grain:${grainId}:audit`,
+  sharingChanges: (grainId: string) => `grain:${grainId}:sharing:changes`,
   grainsSharedWith: (userId: string) => `grains:shared-with:${userId}`,
   sharingSecret: (secretHash: string) => `sharing:secret:${secretHash}`,
 } as const

@@ -91,3 +91,25 @@ test('a share racing the revoke of the sharer\'s own access never commits after 
     assert.deepEqual(await p2.userPermissions(grain, others[round]!), [])
   }
 })
+
+test('a process that fell behind the capped change log reloads the whole graph and agrees', async (t) => {
+  const w = await sharingWorld(t)
+  const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map(w.user)) as [string, string, string]
+  const grain = await w.grain(alice)
+  const behind = w.other()
+  const toBob = await w.service.share({ grainId: grain, actor: alice, to: bob, permissions: ['read', 'write'] })
+  await w.service.share({ grainId: grain, actor: bob, to: carol, permissions: 'all' })
+  assert.deepEqual(await behind.userPermissions(grain, carol), ['read', 'write'])
+  const cachedAt = (await behind.snapshot(grain)).version
+  // Three more writes, then the log keeps only the last one: `behind` cannot catch up by changes.
+  await w.service.revoke({ grainId: grain, actor: alice, edgeId: toBob.id })
+  await w.service.share({ grainId: grain, actor: alice, to: bob, permissions: ['read'] })
+  await w.service.share({ grainId: grain, actor: alice, to: carol, permissions: ['comment'] })
+  await w.redis.xtrim(keys.sharingChanges(grain), 'MAXLEN', 1)
+  const [first] = await w.redis.xrange(keys.sharingChanges(grain), '-', '+', 'COUNT', 1)
+  assert.ok(Number(first![0].split('-')[0]) > cachedAt + 1, 'the log no longer covers the cached version')
+  assert.deepEqual(await behind.userPermissions(grain, carol), ['read', 'comment'])
+  // And a process one write behind catches up through the log.
+  await w.service.revoke({ grainId: grain, actor: bob, edgeId: (await w.service.accessGraph(grain, alice)).edges.find((e) => e.from === `user:${bob}`)!.id })
+  assert.deepEqual(await behind.userPermissions(grain, carol), ['comment'])
+})

@@ -316,7 +316,8 @@ export class SharingService {
     const hiddenTokens = new Set([...snap.tokens.values()].filter((t) => !isOwner && t.userId !== viewer).map((t) => tokenPrincipal(t.id)))
     const paths = accessPaths(snap.solution)
     const now = this.now()
-    const edges: AccessEdge[] = snap.edges.filter((e) => !hiddenTokens.has(e.to)).map((e) => ({
+    const byAge = [...snap.edges].sort((x, y) => x.createdAt - y.createdAt || (x.id < y.id ? -1 : 1))
+    const edges: AccessEdge[] = byAge.filter((e) => !hiddenTokens.has(e.to)).map((e) => ({
       id: e.id, kind: e.kind, from: e.from, to: e.to, sharer: sharerOf(snap, e), declared: e.permissions,
       grants: snap.solution.edgeGrants(e.id), createdBy: e.createdBy, createdAt: e.createdAt, canRevoke: mayRevoke(snap, e, viewer),
     }))

@@ -4,8 +4,10 @@
  *
  * The guarantee (DESIGN.md: "revocation is visible on the very next request"):
  * `SnapshotCache.get` makes one Redis round trip every time. A Lua script
- * reads the grain's sharing version, owner and app atomically, and returns the
- * whole graph only if the version differs from the cached one. Every sharing
+ * reads the grain's sharing version, owner and app atomically and, only if the
+ * version differs from the cached one, the changes since the cached version
+ * (from the grain's change log) or, when the process is too far behind, the
+ * whole graph. Every sharing
  * write INCRs the version inside the same script that changes the graph, so a
  * check that starts after a revoke has returned (in any process, on any
  * client) reads a version at least as new as the revoke's and never answers
@@ -16,7 +18,7 @@
 import { GRAIN_ERR_NOT_FOUND } from '../errors.js'
 import { linkPrincipal, solve, tokenPrincipal, userPrincipal, type Principal, type Solution } from './graph.js'
 import { expired, type LinkRecord, type ShareEdge, type TokenRecord } from './records.js'
-import type { LoadedState, SharingStore } from './store.js'
+import type { Change, LoadedState, SharingStore } from './store.js'
 
 /** Grains whose solved graph one process keeps. */
 export const DEFAULT_CACHE_GRAINS = 1_000
@@ -42,12 +44,23 @@ export interface Snapshot {
   validUntil: number
 }
 
-interface RawData { edges: ShareEdge[], links: LinkRecord[], tokens: TokenRecord[] }
+/** A grain's sharing records by id, as a process holds them between checks. */
+export interface RawData { edges: Map<string, ShareEdge>, links: Map<string, LinkRecord>, tokens: Map<string, TokenRecord> }
+
+/** A copy of `data` with the changes applied, oldest first (copy on write: snapshots in use never change). */
+export function applyChanges (data: RawData, changes: readonly Change[]): RawData {
+  const out: RawData = { edges: new Map(data.edges), links: new Map(data.links), tokens: new Map(data.tokens) }
+  for (const c of changes) {
+    const map = (c.type === 'edge' ? out.edges : c.type === 'link' ? out.links : out.tokens) as Map<string, unknown>
+    if (c.value === undefined) map.delete(c.id)
+    else map.set(c.id, c.value)
+  }
+  return out
+}
 
 /** Solves the loaded data at `now`. Pure. */
 export function buildSnapshot (grainId: string, version: number, owner: string, appPermissions: readonly string[], data: RawData, now: number): Snapshot {
-  const links = new Map(data.links.map((l) => [l.id, l]))
-  const tokens = new Map(data.tokens.map((t) => [t.id, t]))
+  const { links, tokens } = data
   let validUntil = Infinity
   const live = new Set<Principal>()
   const consider = (principal: Principal, r: { expiresAt?: number }): void => {
@@ -55,13 +68,14 @@ export function buildSnapshot (grainId: string, version: number, owner: string, 
     live.add(principal)
     if (r.expiresAt !== undefined) validUntil = Math.min(validUntil, r.expiresAt)
   }
-  for (const l of data.links) consider(linkPrincipal(l.id), l)
-  for (const t of data.tokens) consider(tokenPrincipal(t.id), t)
+  for (const l of links.values()) consider(linkPrincipal(l.id), l)
+  for (const t of tokens.values()) consider(tokenPrincipal(t.id), t)
   // A link or token principal grants only while its record exists and has not expired.
   const alive = (p: Principal): boolean => p.startsWith('user:') || live.has(p)
-  const liveEdges = data.edges.filter((e) => alive(e.from) && alive(e.to))
+  const edges = [...data.edges.values()]
+  const liveEdges = edges.filter((e) => alive(e.from) && alive(e.to))
   const solution = solve({ owner: userPrincipal(owner), appPermissions, edges: liveEdges })
-  return { grainId, version, owner, appPermissions, edges: data.edges, links, tokens, solution, validUntil }
+  return { grainId, version, owner, appPermissions, edges, links, tokens, solution, validUntil }
 }
 
 interface Entry { version: number, owner: string, appKey: string, data: RawData, snapshot: Snapshot }
@@ -92,7 +106,10 @@ export class SnapshotCache {
     const now = this.now()
     let data: RawData
     if (state.data !== undefined) {
-      data = state.data
+      const d = state.data
+      data = { edges: new Map(d.edges.map((e) => [e.id, e])), links: new Map(d.links.map((l) => [l.id, l])), tokens: new Map(d.tokens.map((t) => [t.id, t])) }
+    } else if (state.changes !== undefined && cached !== undefined) {
+      data = applyChanges(cached.data, state.changes)
     } else if (cached !== undefined && cached.version === state.version) {
       if (cached.appKey === appKey && now < cached.snapshot.validUntil && cached.owner === state.owner) {
         this.touch(grainId, cached)
@@ -100,7 +117,7 @@ export class SnapshotCache {
       }
       data = cached.data
     } else {
-      // Unreachable by the script's contract (no data only when the version matched); reload in full.
+      // Unreachable by the script's contract (neither data nor changes only when the version matched); reload in full.
       return this.reload(grainId)
     }
     const snapshot = buildSnapshot(grainId, state.version, state.owner, appPermissions, data, now)
