@@ -3,8 +3,9 @@
  *
  * One grain, 10,000 users, 50,000 random share edges, plus a 100-deep chain
  * of "everything I have" shares; the check is the chain's last user. Reports
- * p50/p99 of one check in steady state (cache warm, nothing changed) and cold
- * (version just bumped, or a fresh process with an empty cache), the first
+ * p50/p99 of one check in steady state (cache warm, nothing changed), right
+ * after another process wrote (version bumped: catch up through the change
+ * log and re-solve) and cold (a fresh process, empty cache: load it all), the first
  * check after a real revoke (and that it is never stale), Redis memory, and a
  * bare GET round trip as the baseline. Uses REDIS_URL if set, else starts a
  * private redis-server on a Unix socket in a temp dir and stops it at the end.
@@ -119,8 +120,14 @@ async function main (): Promise<void> {
     // Steady state: nothing changed, the cached fixpoint answers after one EVALSHA.
     await time(500, () => checker.userPermissions(grain, target))
     const steady = await time(STEADY_SAMPLES, () => checker.userPermissions(grain, target))
-    // Cold, version just bumped (another process wrote): full reload + solve.
-    const coldBumped = await time(COLD_SAMPLES, async () => { await redis.incr(keys.sharingVersion(grain)); await checker.userPermissions(grain, target) })
+    // Version just bumped: another process wrote one edge; this one catches up through the change log and re-solves.
+    const coldBumped: number[] = []
+    for (let i = 0; i < COLD_SAMPLES; i++) {
+      await store.addEdge(grain, undefined, randomEdge(EDGES + i), { action: 'share', actor: 'bench' })
+      const t = process.hrtime.bigint()
+      await checker.userPermissions(grain, target)
+      coldBumped.push(ms(t))
+    }
     // Cold, a fresh process with an empty cache.
     const coldFresh = await time(COLD_SAMPLES, () => new SharingService({ redis: other, appPermissions: resolver }).userPermissions(grain, target))
     // Solving alone (in process, no Redis) for the loaded graph.
@@ -169,7 +176,7 @@ async function main (): Promise<void> {
     console.log(`built ${figures.users} users, ${figures.edges} edges in ${figures.build_s} s; ${withAccess} of ${principals} principals hold something`)
     console.log(`bare GET p50/p99: ${figures.baseline_get_p50_ms} / ${figures.baseline_get_p99_ms} ms`)
     console.log(`check, steady p50/p99: ${figures.steady_check_p50_ms} / ${figures.steady_check_p99_ms} ms`)
-    console.log(`check, cold (version bumped) p50/p99: ${figures.cold_bumped_check_p50_ms} / ${figures.cold_bumped_check_p99_ms} ms; fresh process: ${figures.cold_fresh_process_check_p50_ms} / ${figures.cold_fresh_process_check_p99_ms} ms; solve alone ${figures.solve_only_p50_ms} ms`)
+    console.log(`check after a write (version bumped) p50/p99: ${figures.cold_bumped_check_p50_ms} / ${figures.cold_bumped_check_p99_ms} ms; fresh process: ${figures.cold_fresh_process_check_p50_ms} / ${figures.cold_fresh_process_check_p99_ms} ms; solve alone ${figures.solve_only_p50_ms} ms`)
     console.log(`first check after a revoke p50: ${figures.first_check_after_revoke_p50_ms} ms; stale reads: ${stale}/${REVOKE_SAMPLES}`)
     console.log(`Redis memory for the grain: ${(figures.redis_memory_grain_bytes / 1048576).toFixed(1)} MiB`)
     console.log(JSON.stringify(figures))
@@ -204,8 +211,8 @@ One grain, ${f.users} users, ${f.edges} share edges (random, plus a 100-deep cha
 | --- | --- | --- | --- |
 | baseline: bare Redis GET round trip | ${f.baseline_get_p50_ms} ms | ${f.baseline_get_p99_ms} ms | 1× |
 | permission check, steady state (one EVALSHA, cached fixpoint) | ${f.steady_check_p50_ms} ms | ${f.steady_check_p99_ms} ms | ${f.steady_p99_over_baseline_p99}× |
-| permission check, cold: version just bumped (load ${f.edges} edges + solve) | ${f.cold_bumped_check_p50_ms} ms | ${f.cold_bumped_check_p99_ms} ms | ${round(f.cold_bumped_check_p99_ms! / f.baseline_get_p99_ms!, 0)}× |
-| permission check, cold: fresh process, empty cache | ${f.cold_fresh_process_check_p50_ms} ms | ${f.cold_fresh_process_check_p99_ms} ms | ${round(f.cold_fresh_process_check_p99_ms! / f.baseline_get_p99_ms!, 0)}× |
+| permission check right after another process wrote one edge (version bumped: read the change log, re-solve) | ${f.cold_bumped_check_p50_ms} ms | ${f.cold_bumped_check_p99_ms} ms | ${round(f.cold_bumped_check_p99_ms! / f.baseline_get_p99_ms!, 0)}× |
+| permission check, cold: fresh process, empty cache (load all ${f.edges} edges + solve) | ${f.cold_fresh_process_check_p50_ms} ms | ${f.cold_fresh_process_check_p99_ms} ms | ${round(f.cold_fresh_process_check_p99_ms! / f.baseline_get_p99_ms!, 0)}× |
 | solving the graph alone, in process | ${f.solve_only_p50_ms} ms | | |
 | first check in another process after a revoke | ${f.first_check_after_revoke_p50_ms} ms | | |
 

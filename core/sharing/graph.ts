@@ -89,16 +89,17 @@ export function solve (graph: ShareGraph): Solution {
   const edgeFrom = new Int32Array(edgeCount)
   const edgeTo = new Int32Array(edgeCount)
   const edgeMask = new Uint32Array(edgeCount * words)
-  const edgeIndex = new Map<string, number>()
   const full = new Uint32Array(words)
   for (let b = 0; b < perms.length; b++) full[b >>> 5]! |= 1 << (b & 31)
-  graph.edges.forEach((e, k) => {
+  for (let k = 0; k < edgeCount; k++) {
+    const e = graph.edges[k]!
     edgeFrom[k] = idOf(e.from)
     edgeTo[k] = idOf(e.to)
-    edgeIndex.set(e.id, k)
     if (e.permissions === 'all') edgeMask.set(full, k * words)
     else for (const p of e.permissions) { const b = bit.get(p); if (b !== undefined) edgeMask[k * words + (b >>> 5)]! |= 1 << (b & 31) }
-  })
+  }
+  // Only the who-has-access view asks per edge: index edges by id on first use.
+  let edgeIndex: Map<string, number> | undefined
 
   const n = names.length
   // Outgoing edges per principal, as a CSR adjacency list.
@@ -150,6 +151,7 @@ export function solve (graph: ShareGraph): Solution {
       return i !== undefined && b !== undefined && ((eff[i * words + (b >>> 5)]! >>> (b & 31)) & 1) === 1
     },
     edgeGrants (edgeId) {
+      edgeIndex ??= new Map(graph.edges.map((e, i) => [e.id, i]))
       const k = edgeIndex.get(edgeId)
       if (k === undefined) return []
       const s = edgeFrom[k]!
