@@ -217,6 +217,7 @@ One grain, ${f.users} users, ${f.edges} share edges (random, plus a 100-deep cha
 | first check in another process after a revoke | ${f.first_check_after_revoke_p50_ms} ms | | |
 
 Stale reads after a revoke: ${f.stale_reads_after_revoke} (the check after every revoke saw it).
+The machine's 2 cores were shared with other jobs during the run: absolute figures vary about 2× between runs; the ratios to the bare GET measured in the same run vary less.
 Redis memory for the grain's data (users, edges, audit stream): ${(f.redis_memory_grain_bytes! / 1048576).toFixed(1)} MiB.
 Goal: steady-state p99 ≤ 1 ms with revocation never stale: ${f.steady_check_p99_ms! <= 1 && f.stale_reads_after_revoke === 0 ? 'met' : 'NOT met'}.
 `
