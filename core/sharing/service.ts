@@ -160,6 +160,8 @@ export class SharingService {
    * actor holds at each request). Refused: sharing with yourself, an unknown
    * recipient, an empty or unknown permission, a permission the actor does
    * not hold (the message names them), or any share by someone who holds nothing.
+   * Sharing exactly the same permissions with the same user again answers the
+   * existing edge (no second edge, no version bump).
    */
   async share (input: { grainId: string, actor: string, to: string, permissions: unknown }): Promise<ShareEdge> {
     const grainId = checkId('grainId', input.grainId)
@@ -169,6 +171,9 @@ export class SharingService {
     if (await this.users.get(to) === undefined) throw new USER_ERR_NOT_FOUND(to)
     return this.optimistic(grainId, async (snap) => {
       const permissions = this.checkHeld(snap, actor, input.permissions)
+      // The same share again (a retried request, a double click) answers the existing edge.
+      const same = snap.edges.find((e) => e.kind === 'share' && e.from === userPrincipal(actor) && e.to === userPrincipal(to) && grantText(e.permissions) === grantText(permissions))
+      if (same !== undefined) return [snap.version, same]
       const edge: ShareEdge = { id: randomId(ID_LENGTH), kind: 'share', from: userPrincipal(actor), to: userPrincipal(to), permissions, createdBy: actor, createdAt: this.now() }
       const result = await this.store.addEdge(grainId, snap.version, edge, audit('share', actor, { edge: edge.id, to: edge.to, permissions: grantText(permissions) }, this.now()))
       return [result, edge]

@@ -169,3 +169,17 @@ test('grains shared with a user are listed until the last edge to them goes; rem
   assert.equal(await w.service.resolveLink(secret), undefined)
   assert.deepEqual(await w.redis.keys(`${w.keyPrefix}*${g2}*`), [])
 })
+
+test('sharing the same permissions with the same user again answers the existing share', async (t) => {
+  const w = await sharingWorld(t)
+  const [alice, bob] = await Promise.all(['alice', 'bob'].map(w.user)) as [string, string]
+  const grain = await w.grain(alice)
+  const first = await w.service.share({ grainId: grain, actor: alice, to: bob, permissions: ['write', 'read'] })
+  const again = await w.service.share({ grainId: grain, actor: alice, to: bob, permissions: ['read', 'write', 'read'] })
+  assert.equal(again.id, first.id)
+  const wider = await w.service.share({ grainId: grain, actor: alice, to: bob, permissions: 'all' })
+  assert.notEqual(wider.id, first.id, 'a different grant is a new edge')
+  const graph = await w.service.accessGraph(grain, alice)
+  assert.equal(graph.edges.length, 2)
+  assert.equal(graph.version, 2)
+})
