@@ -54,7 +54,7 @@ class Model {
     switch (op.op) {
       case 'share':
       case 'link': {
-        if (op.op === 'share' && op.actor === op.to) return 'ERR_BAD_REQUEST'
+        if (op.op === 'share' && (op.actor === op.to || op.to === 'o')) return 'ERR_BAD_REQUEST'
         const held = this.held(op.actor)
         if (held.length === 0) return 'ERR_FORBIDDEN'
         if (op.permissions !== 'all' && op.permissions.some((p) => !held.includes(p))) return 'SHARE_ERR_NOT_HELD'

@@ -157,8 +157,8 @@ export class SharingService {
 
   /**
    * `actor` shares with user `to`: explicit permissions or `'all'` (what the
-   * actor holds at each request). Refused: sharing with yourself, an unknown
-   * recipient, an empty or unknown permission, a permission the actor does
+   * actor holds at each request). Refused: sharing with yourself or with the
+   * owner, an unknown recipient, an empty or unknown permission, a permission the actor does
    * not hold (the message names them), or any share by someone who holds nothing.
    * Sharing exactly the same permissions with the same user again answers the
    * existing edge (no second edge, no version bump).
@@ -170,6 +170,7 @@ export class SharingService {
     if (to === actor) throw new ERR_BAD_REQUEST('you cannot share a grain with yourself')
     if (await this.users.get(to) === undefined) throw new USER_ERR_NOT_FOUND(to)
     return this.optimistic(grainId, async (snap) => {
+      if (to === snap.owner) throw new ERR_BAD_REQUEST('that user owns this grain and already holds every permission')
       const permissions = this.checkHeld(snap, actor, input.permissions)
       // The same share again (a retried request, a double click) answers the existing edge.
       const same = snap.edges.find((e) => e.kind === 'share' && e.from === userPrincipal(actor) && e.to === userPrincipal(to) && grantText(e.permissions) === grantText(permissions))

@@ -94,6 +94,7 @@ test('malformed and hostile input is refused with 4xx, never written', async (t)
     ['non-string ids', () => s.share({ grainId: grain, actor: alice, to: bob, permissions: [1, { toString: 'read' }] }), 'ERR_BAD_REQUEST'],
     ['object', () => s.share({ grainId: grain, actor: alice, to: bob, permissions: { read: true } }), 'ERR_BAD_REQUEST'],
     ['yourself', () => s.share({ grainId: grain, actor: alice, to: alice, permissions: ['read'] }), 'ERR_BAD_REQUEST'],
+    ['the owner', () => s.share({ grainId: grain, actor: bob, to: alice, permissions: 'all' }), 'ERR_BAD_REQUEST'],
     ['unknown recipient', () => s.share({ grainId: grain, actor: alice, to: 'nosuchuser2345', permissions: ['read'] }), 'USER_ERR_NOT_FOUND'],
     ['key injection in recipient', () => s.share({ grainId: grain, actor: alice, to: `${bob}:x`, permissions: ['read'] }), 'ERR_BAD_REQUEST'],
     ['key injection in grain', () => s.share({ grainId: `${grain}:shares`, actor: alice, to: bob, permissions: ['read'] }), 'ERR_BAD_REQUEST'],
