@@ -35,27 +35,40 @@ export interface Snapshot {
   owner: string
   appPermissions: readonly string[]
   /** Every stored edge, including those of expired links and tokens. */
-  edges: ShareEdge[]
-  links: Map<string, LinkRecord>
-  tokens: Map<string, TokenRecord>
+  edges: readonly ShareEdge[]
+  links: ReadonlyMap<string, LinkRecord>
+  tokens: ReadonlyMap<string, TokenRecord>
   /** Solved over the edges that are live now (expired links and tokens left out). */
   solution: Solution
   /** The clock time at which some link or token expires and the solution must be redone. */
   validUntil: number
 }
 
-/** A grain's sharing records by id, as a process holds them between checks. */
-export interface RawData { edges: Map<string, ShareEdge>, links: Map<string, LinkRecord>, tokens: Map<string, TokenRecord> }
+/** A grain's sharing records, as a process holds them between checks. Never mutated: changes make a new one. */
+export interface RawData { edges: readonly ShareEdge[], links: ReadonlyMap<string, LinkRecord>, tokens: ReadonlyMap<string, TokenRecord> }
 
-/** A copy of `data` with the changes applied, oldest first (copy on write: snapshots in use never change). */
+/**
+ * A copy of `data` with the changes applied, oldest first. Edges are
+ * immutable and their ids never reused, so an edge change is an addition or
+ * a deletion: additions append (cheap even for 50,000 edges), deletions filter.
+ */
 export function applyChanges (data: RawData, changes: readonly Change[]): RawData {
-  const out: RawData = { edges: new Map(data.edges), links: new Map(data.links), tokens: new Map(data.tokens) }
+  const added = new Map<string, ShareEdge>()
+  const deleted = new Set<string>()
+  const links = new Map(data.links)
+  const tokens = new Map(data.tokens)
   for (const c of changes) {
-    const map = (c.type === 'edge' ? out.edges : c.type === 'link' ? out.links : out.tokens) as Map<string, unknown>
-    if (c.value === undefined) map.delete(c.id)
-    else map.set(c.id, c.value)
+    if (c.type === 'edge') {
+      if (c.value !== undefined) added.set(c.id, c.value)
+      else if (!added.delete(c.id)) deleted.add(c.id)
+    } else {
+      const map = (c.type === 'link' ? links : tokens) as Map<string, unknown>
+      if (c.value === undefined) map.delete(c.id)
+      else map.set(c.id, c.value)
+    }
   }
-  return out
+  const kept = deleted.size === 0 ? data.edges : data.edges.filter((e) => !deleted.has(e.id))
+  return { edges: added.size === 0 ? kept : kept.concat([...added.values()]), links, tokens }
 }
 
 /** Solves the loaded data at `now`. Pure. */
@@ -72,7 +85,7 @@ export function buildSnapshot (grainId: string, version: number, owner: string, 
   for (const t of tokens.values()) consider(tokenPrincipal(t.id), t)
   // A link or token principal grants only while its record exists and has not expired.
   const alive = (p: Principal): boolean => p.startsWith('user:') || live.has(p)
-  const edges = [...data.edges.values()]
+  const { edges } = data
   const liveEdges = edges.filter((e) => alive(e.from) && alive(e.to))
   const solution = solve({ owner: userPrincipal(owner), appPermissions, edges: liveEdges })
   return { grainId, version, owner, appPermissions, edges, links, tokens, solution, validUntil }
@@ -107,7 +120,7 @@ export class SnapshotCache {
     let data: RawData
     if (state.data !== undefined) {
       const d = state.data
-      data = { edges: new Map(d.edges.map((e) => [e.id, e])), links: new Map(d.links.map((l) => [l.id, l])), tokens: new Map(d.tokens.map((t) => [t.id, t])) }
+      data = { edges: d.edges, links: new Map(d.links.map((l) => [l.id, l])), tokens: new Map(d.tokens.map((t) => [t.id, t])) }
     } else if (state.changes !== undefined && cached !== undefined) {
       data = applyChanges(cached.data, state.changes)
     } else if (cached !== undefined && cached.version === state.version) {
