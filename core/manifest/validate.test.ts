@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { describeProblem, parseManifest, validateManifest } from './validate.js'
 
-const good = () => ({
+const good = (): Record<string, any> => ({
   id: 'notes',
   name: 'Notes',
   version: '1.0.0',
@@ -19,7 +19,7 @@ const good = () => ({
   limits: { memoryMb: 128, cpus: 0.5, pids: 64 },
 })
 
-type M = ReturnType<typeof good> & Record<string, any>
+type M = Record<string, any>
 
 function problemsOf (edit: (m: M) => void): string[] {
   const m = good() as M
@@ -36,8 +36,8 @@ const cases: Array<[string, (m: M) => void, string[]]> = [
   ['duplicate permission id', (m) => { m.permissions.push({ id: 'read', title: 'Again' }) }, ['permissions[2].id: duplicate id "read" (already used by permissions[0])']],
   ['duplicate role id', (m) => { m.roles.push({ id: 'viewer', title: 'V2', permissions: [] }) }, ['roles[2].id: duplicate id "viewer" (already used by roles[0])']],
   ['duplicate action id', (m) => { m.actions.push({ id: 'new', title: 'Again' }) }, ['actions[1].id: duplicate id "new" (already used by actions[0])']],
-  ['no default role', (m) => { delete (m.roles[1] as { default?: boolean }).default }, ['roles: exactly one role must be marked "default: true" (the role offered first when sharing); none is']],
-  ['two default roles', (m) => { (m.roles[0] as { default?: boolean }).default = true }, ['roles: exactly one role must be marked "default: true"; 2 are (roles[0], roles[1])']],
+  ['no default role', (m) => { delete m.roles[1].default }, ['roles: exactly one role must be marked "default: true" (the role offered first when sharing); none is']],
+  ['two default roles', (m) => { m.roles[0].default = true }, ['roles: exactly one role must be marked "default: true"; 2 are (roles[0], roles[1])']],
   ['port too high', (m) => { m.port = 70000 }, ['port: expected integer to be less or equal to 65535 (grains run as an unprivileged user, so 1024-65535)']],
   ['privileged port', (m) => { m.port = 80 }, ['port: expected integer to be greater or equal to 1024 (grains run as an unprivileged user, so 1024-65535)']],
   ['port not an integer', (m) => { m.port = 80.5 }, ['port: expected integer']],
@@ -48,7 +48,7 @@ const cases: Array<[string, (m: M) => void, string[]]> = [
   ['dataPath escaping with ..', (m) => { m.dataPath = '/data/../etc' }, ['dataPath: must not contain "." or ".." segments']],
   ['dataPath with //', (m) => { m.dataPath = '/data//x' }, ['dataPath: must not contain empty segments ("//")']],
   ['dataPath at /', (m) => { m.dataPath = '/' }, ['dataPath: must be /data, under /data/, or under /var/lib/<name> (got "/"; /data and /var/lib/ are the only places a grain keeps persistent data)']],
-  ['missing field', (m) => { delete (m as Partial<M>).image }, ['image: is required']],
+  ['missing field', (m) => { delete m.image }, ['image: is required']],
   ['bad id', (m) => { m.id = 'Notes!' }, ['id: must be a lowercase id: letters, digits, "-"']],
   ['memory limit too small', (m) => { m.limits.memoryMb = 4 }, ['limits.memoryMb: expected integer to be greater or equal to 16']],
   ['memory limit too big', (m) => { m.limits.memoryMb = 1e6 }, ['limits.memoryMb: expected integer to be less or equal to 65536']],
