@@ -71,17 +71,20 @@ export function readJson (req, limit) {
       req.resume()
       return
     }
+    const tooLarge = new HttpError(413, 'too_large', `body larger than ${limit} bytes`)
+    if (Number(req.headers['content-length'] ?? 0) > limit) {
+      reject(tooLarge)
+      req.resume()
+      return
+    }
     /** @type {Buffer[]} */
     const chunks = []
     let size = 0
     req.on('data', (/** @type {Buffer} */ chunk) => {
       size += chunk.length
-      if (size > limit) {
-        reject(new HttpError(413, 'too_large', `body larger than ${limit} bytes`))
-        req.destroy()
-        return
-      }
-      chunks.push(chunk)
+      // Past the limit: answer now, discard the rest as it arrives.
+      if (size > limit) reject(tooLarge)
+      else chunks.push(chunk)
     })
     req.on('error', reject)
     req.on('end', () => {
