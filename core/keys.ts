@@ -12,6 +12,14 @@
  *
  * Sections for apps, shares, links, tokens, sessions and audit are added by
  * the modules that own them, below, each with its table.
+ *
+ * Apps (`./apps.ts`):
+ *
+ * | key | type | holds |
+ * | --- | --- | --- |
+ * | `app:<appId>` | hash | id, currentVersion, createdAt, updatedAt |
+ * | `app:<appId>:versions` | hash | version → JSON `AppVersion` (manifest, imageRef, imageId, createdAt) |
+ * | `apps:all` | zset | every appId, scored by createdAt |
  */
 
 export const keys = {
@@ -21,4 +29,7 @@ export const keys = {
   grain: (grainId: string) => `grain:${grainId}`,
   grainsOwned: (userId: string) => `grains:owned:${userId}`,
   grainsAll: () => 'grains:all',
+  app: (appId: string) => `app:${appId}`,
+  appVersions: (appId: string) => `app:${appId}:versions`,
+  appsAll: () => 'apps:all',
 } as const
