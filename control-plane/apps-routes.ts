@@ -8,7 +8,7 @@
  * version (see `AppStore.addVersion`).
  */
 import type { Readable } from 'node:stream'
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from '@sinclair/typebox'
 import { redisAppStore, type AppRecord, type AppStore } from '../core/apps.js'
@@ -75,9 +75,23 @@ async function record (apps: AppStore, manifest: Manifest, imageRef: string, ima
   return res.app
 }
 
-/** Refusing before the body is read: close the connection rather than read a large upload for nothing. */
-function closeAfterReply (reply: FastifyReply): void {
-  reply.header('connection', 'close')
+/** How long a refused upload may keep sending after its answer before the connection is cut. */
+const DRAIN_AFTER_REFUSAL_MS = 10_000
+
+/**
+ * When an upload is answered before its body was read (refused early), Node
+ * reads and discards the rest, so the client gets the answer rather than a
+ * reset connection; a client that keeps sending for too long is cut off.
+ */
+function limitDrain (request: FastifyRequest, reply: FastifyReply): void {
+  reply.raw.once('finish', () => {
+    if (request.raw.complete) return
+    request.raw.resume()
+    const timer = setTimeout(() => request.raw.destroy(), DRAIN_AFTER_REFUSAL_MS)
+    timer.unref()
+    request.raw.once('end', () => clearTimeout(timer))
+    request.raw.once('close', () => clearTimeout(timer))
+  })
 }
 
 export const appsRoutes = fp(async function appsRoutes (app: FastifyInstance, opts: AppsRoutesOptions) {
@@ -113,20 +127,14 @@ export const appsRoutes = fp(async function appsRoutes (app: FastifyInstance, op
       request.log.info({ appId: manifest.id, version: manifest.version, imageId }, 'app published')
       return reply.code(201).send(summaryOf(saved))
     }
+    limitDrain(request, reply)
     if (!TAR_TYPES.includes(type)) {
-      closeAfterReply(reply)
       return reply.code(415).send({ error: { code: 'ERR_UNSUPPORTED_MEDIA_TYPE', message: `send application/json or ${TAR_TYPES.join(' or ')}` } })
     }
-    let manifest: Manifest
-    try {
-      manifest = manifestFromHeader(request.headers[MANIFEST_HEADER])
-      const declared = Number(request.headers['content-length'] ?? 0)
-      if (declared > opts.maxImageBytes) throw new APP_ERR_IMAGE_TOO_LARGE(opts.maxImageBytes)
-      await checkNewer(apps, manifest)
-    } catch (err) {
-      closeAfterReply(reply)
-      throw err
-    }
+    const manifest = manifestFromHeader(request.headers[MANIFEST_HEADER])
+    const declared = Number(request.headers['content-length'] ?? 0)
+    if (declared > opts.maxImageBytes) throw new APP_ERR_IMAGE_TOO_LARGE(opts.maxImageBytes)
+    await checkNewer(apps, manifest)
     const loaded = await loadImageTar(app.docker, request.body as Readable, opts.maxImageBytes)
     const imageId = await resolveImage(app.docker, manifest.image)
     if (imageId === undefined || !loaded.ids.includes(imageId)) {
