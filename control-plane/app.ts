@@ -12,6 +12,7 @@ import { httpErrors } from '../core/http-errors.js'
 import { CONTROL_SECRET_HEADER } from '../core/control-plane-protocol.js'
 import { redisAnswers, redisPlugin } from '../core/redis.js'
 import type { ControlPlaneConfig } from '../core/settings.js'
+import { appsRoutes } from './apps-routes.js'
 import { dockerAnswers, dockerPlugin } from './docker.js'
 
 export interface ControlPlaneOptions {
@@ -48,6 +49,8 @@ export async function build (opts: ControlPlaneOptions): Promise<FastifyInstance
     const [redis, docker] = await Promise.all([redisAnswers(app.redis), dockerAnswers(app.docker)])
     return { ok: redis && docker, redis, docker }
   })
+
+  await app.register(appsRoutes, { maxImageBytes: opts.config.maxImageBytes })
 
   return app
 }

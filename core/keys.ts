@@ -31,6 +31,13 @@
  * | `grain:<grainId>:sharing:changes` | stream | ids `<version>-<n>`; one entry per record a write set or deleted: `k` (`e` edge, `l` link, `t` token), `i` id, `v` value (`''` = deleted); capped; lets a process catch up from its cached version without reloading the graph |
  * | `grains:shared-with:<userId>` | zset | grainIds where the user is the recipient of at least one edge, scored by first share time |
  * | `sharing:secret:<sha256 hex>` | string | `<grainId>:link:<linkId>` or `<grainId>:token:<tokenId>` for a link or API token secret (never stored in clear); expires with it |
+ * Apps (`./apps.ts`):
+ *
+ * | key | type | holds |
+ * | --- | --- | --- |
+ * | `app:<appId>` | hash | id, currentVersion, createdAt, updatedAt |
+ * | `app:<appId>:versions` | hash | version → JSON `AppVersion` (manifest, imageRef, imageId, createdAt) |
+ * | `apps:all` | zset | every appId, scored by createdAt |
  */
 
 export const keys = {
@@ -51,4 +58,7 @@ export const keys = {
   sharingChanges: (grainId: string) => `grain:${grainId}:sharing:changes`,
   grainsSharedWith: (userId: string) => `grains:shared-with:${userId}`,
   sharingSecret: (secretHash: string) => `sharing:secret:${secretHash}`,
+  app: (appId: string) => `app:${appId}`,
+  appVersions: (appId: string) => `app:${appId}:versions`,
+  appsAll: () => 'apps:all',
 } as const
