@@ -31,7 +31,8 @@
  * | `grain:<grainId>:sharing:changes` | stream | ids `<version>-<n>`; one entry per record a write set or deleted: `k` (`e` edge, `l` link, `t` token), `i` id, `v` value (`''` = deleted); capped; lets a process catch up from its cached version without reloading the graph |
  * | `grains:shared-with:<userId>` | zset | grainIds where the user is the recipient of at least one edge, scored by first share time |
  * | `sharing:secret:<sha256 hex>` | string | `<grainId>:link:<linkId>` or `<grainId>:token:<tokenId>` for a link or API token secret (never stored in clear); expires with it |
- * Apps (`./apps.ts`):
+ *
+ * ## Apps (`core/apps.ts`)
  *
  * | key | type | holds |
  * | --- | --- | --- |
