@@ -5,13 +5,16 @@ import { ensureSecretFile } from '../core/secrets.js'
 import { loadControlPlaneConfig } from '../core/settings.js'
 import { closeOnSignals, loadOrExit, loggerOptions } from '../core/start.js'
 import { build } from './app.js'
+import { staticAppCatalog } from './app-catalog.js'
 
 const config = loadOrExit('control-plane', () => loadControlPlaneConfig(process.env))
 const paths = dataPaths(config.dataDir)
 const socketPath = config.controlPlaneSocket ?? paths.controlPlaneSocket
 const secret = config.controlPlaneSecret ?? ensureSecretFile(paths.controlPlaneSecret)
 
-const app = await build({ config, secret, logger: loggerOptions(config.logLevel) })
+// TODO(apps): use the app store (core/apps.ts) as the catalog once it lands; until then no app is installed.
+const catalog = staticAppCatalog([])
+const app = await build({ config, secret, catalog, logger: loggerOptions(config.logLevel) })
 closeOnSignals(app)
 rmSync(socketPath, { force: true })
 await app.listen({ path: socketPath })

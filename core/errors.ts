@@ -17,3 +17,7 @@ export const ERR_UNAVAILABLE = createError('ERR_UNAVAILABLE', '%s', 503)
 export const GRAIN_ERR_NOT_FOUND = createError('GRAIN_ERR_NOT_FOUND', 'grain %s not found', 404)
 export const APP_ERR_NOT_FOUND = createError('APP_ERR_NOT_FOUND', 'app %s not found', 404)
 export const USER_ERR_NOT_FOUND = createError('USER_ERR_NOT_FOUND', 'user %s not found', 404)
+
+// Grain lifecycle (control plane)
+export const GRAIN_ERR_START_FAILED = createError('GRAIN_ERR_START_FAILED', 'grain %s could not start: %s', 503)
+export const GRAIN_ERR_APP_MISSING = createError('GRAIN_ERR_APP_MISSING', 'grain %s runs app %s, which is not installed', 503)
