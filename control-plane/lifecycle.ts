@@ -355,8 +355,10 @@ export class GrainLifecycle {
       }
       g.containerId = container.id
       await this.opts.runs.set(grainId, { state: 'starting', since: began, containerId: container.id })
-      if (existing?.state === 'paused') await container.unpause()
-      else if (existing?.state !== 'running') await container.start()
+      // Inspect, not the listing: the listing can lag behind a container that just died.
+      const current = existing === undefined ? undefined : (await container.inspect()).State
+      if (current?.Paused === true) await container.unpause()
+      else if (current?.Running !== true) await container.start()
       const address = await this.addressOf(container, manifest.port)
       const c = container
       const failure = await waitForListening(address.host, address.port, {

@@ -42,4 +42,7 @@ if (process.env.NEVER_LISTEN === '1') {
 } else {
   server.listen(port, () => console.error(`hello: listening on ${port}, ${count} requests so far`))
 }
-process.on('SIGTERM', () => server.close(() => process.exit(0)))
+process.on('SIGTERM', () => {
+  server.close(() => process.exit(0))
+  server.closeAllConnections()
+})

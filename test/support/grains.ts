@@ -100,3 +100,12 @@ export async function getJson (address: { host: string, port: number }, path = '
   const res = await fetch(`http://${address.host}:${address.port}${path}`, { headers })
   return { status: res.status, body: await res.json() }
 }
+
+/** Polls `probe` every 50 ms until it answers true; fails after `timeoutMs` naming `what`. */
+export async function waitUntil (what: string, probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
