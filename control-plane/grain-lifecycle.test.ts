@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { docker } from '../test/support/docker.js'
-import { getJson, testControlPlane } from '../test/support/grains.js'
+import { getJson, HELLO_IMAGE, helloManifest, testControlPlane } from '../test/support/grains.js'
+import { IMAGE_LABEL } from './container-spec.js'
 import { LABELS } from './docker.js'
 
 const containersOf = async (grainId: string) =>
@@ -98,4 +99,27 @@ test('hostile input is refused with 4xx, never 500', async (t) => {
     const res = await cp.call(method, url, body)
     assert.ok(res.status >= 400 && res.status < 500, `${method} ${url} → ${res.status}`)
   }
+})
+
+test('a grain whose app has a newer version gets it at its next start, with its data', async (t) => {
+  const cp = await testControlPlane(t)
+  const id = await cp.createGrain()
+  assert.equal((await getJson((await cp.call('POST', `/grains/${id}/wake`)).body)).body.count, 1)
+  const [v1] = await containersOf(id)
+
+  // The running grain keeps its version until it stops.
+  const newImage = (await docker.getImage(HELLO_IMAGE).inspect()).Id
+  cp.catalog.set({ manifest: helloManifest({ version: '1.1.0' }), imageId: newImage })
+  assert.equal((await cp.call('POST', `/grains/${id}/wake`)).status, 200)
+  assert.equal((await containersOf(id))[0]?.Id, v1!.Id)
+
+  assert.equal((await cp.call('POST', `/grains/${id}/stop`)).status, 204)
+  const woke = await cp.call('POST', `/grains/${id}/wake`)
+  assert.equal((await getJson(woke.body)).body.count, 2, 'data kept across the upgrade')
+  const after = await containersOf(id)
+  assert.equal(after.length, 1)
+  assert.notEqual(after[0]!.Id, v1!.Id, 'a new container')
+  assert.equal(after[0]!.Labels[LABELS.appVersion], '1.1.0')
+  assert.equal(after[0]!.Labels[IMAGE_LABEL], newImage)
+  assert.equal((await cp.call('GET', `/grains/${id}`)).body.appVersion, '1.1.0')
 })
