@@ -54,7 +54,7 @@ const mb = (bytes: number): number => round(bytes / 1024 / 1024)
 
 async function call<T = unknown> (method: string, url: string, body?: unknown): Promise<{ status: number, body: T }> {
   const res = await app.inject({ method: method as 'GET', url, headers: { [CONTROL_SECRET_HEADER]: TEST_SECRET }, ...(body !== undefined ? { payload: body as object } : {}) })
-  return { status: res.statusCode, body: res.body === '' ? undefined : res.json() }
+  return { status: res.statusCode, body: (res.body === '' ? undefined : res.json()) as T }
 }
 
 /** One GET; resolves at the first byte of the response body. */
