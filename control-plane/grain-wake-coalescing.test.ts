@@ -17,7 +17,13 @@ test('50 concurrent wakes of a sleeping grain start exactly one container', asyn
   assert.match(metrics, /granary_grain_start_seconds_count 1\n/)
   assert.match(metrics, /granary_grains_running 1\n/)
 
-  // And once it runs, more wakes are answered from memory: no new start.
+  // And once it runs, more wakes are answered from memory, without a single Docker API call.
+  const modem = cp.app.docker.modem as { dial: (...args: unknown[]) => unknown }
+  const dial = modem.dial
+  let dockerCalls = 0
+  modem.dial = function (this: unknown, ...args: unknown[]) { dockerCalls++; return dial.apply(this, args) }
+  t.after(() => { modem.dial = dial })
   await Promise.all(Array.from({ length: 20 }, () => cp.call('POST', `/grains/${id}/wake`)))
+  assert.equal(dockerCalls, 0)
   assert.match((await cp.call('GET', '/metrics')).body, /granary_grain_wakes_total\{kind="hot"\} 20\n/)
 })
