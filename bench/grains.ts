@@ -20,9 +20,9 @@ import { CONTROL_SECRET_HEADER, type WakeAnswer } from '../core/control-plane-pr
 import { loadControlPlaneConfig } from '../core/settings.js'
 import { build } from '../control-plane/app.js'
 import { LABELS } from '../control-plane/docker.js'
-import { docker, removeTestResources, testLabels } from '../test/support/docker.js'
+import { docker, testLabels } from '../test/support/docker.js'
 import { testRunId, uniquePrefix } from '../test/support/env.js'
-import { fixtureCatalog, TEST_SECRET } from '../test/support/grains.js'
+import { fixtureCatalog, removeGrainWorld, TEST_SECRET } from '../test/support/grains.js'
 import { writeResultsSection } from './results.js'
 
 const COLD_ROUNDS = 7
@@ -38,11 +38,12 @@ if (redisUrl === undefined) throw new Error('run through `npm run bench:grains` 
 const runId = testRunId()
 const dataDir = mkdtempSync(join(tmpdir(), 'granary-bench-'))
 const config = loadControlPlaneConfig({ GRANARY_DATA_DIR: dataDir, GRAIN_PAUSE_AFTER_MS: '1', GRAIN_START_TIMEOUT_MS: '60000', GRAIN_IDLE_TIMEOUT_MS: '3600000' })
-const app = await build({ config, secret: TEST_SECRET, redisUrl, redisKeyPrefix: uniquePrefix(), catalog: fixtureCatalog(), grainLabels: testLabels(runId), grainNetwork: `granary-bench-${runId}`, sweepIntervalMs: 0 })
+const network = `granary-bench-${runId}`
+const app = await build({ config, secret: TEST_SECRET, redisUrl, redisKeyPrefix: uniquePrefix(), catalog: fixtureCatalog(), grainLabels: testLabels(runId), grainNetwork: network, sweepIntervalMs: 0 })
 
 async function cleanup (): Promise<void> {
   await app.close()
-  await removeTestResources(runId)
+  await removeGrainWorld(runId, network)
   rmSync(dataDir, { recursive: true, force: true })
 }
 process.once('SIGINT', () => { cleanup().finally(() => process.exit(130)) })

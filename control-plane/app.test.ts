@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { CONTROL_SECRET_HEADER } from '../core/control-plane-protocol.js'
 import { loadControlPlaneConfig } from '../core/settings.js'
-import { removeTestResources, testLabels } from '../test/support/docker.js'
+import { testLabels } from '../test/support/docker.js'
+import { removeGrainWorld } from '../test/support/grains.js'
 import { testRedisUrl, testRunId } from '../test/support/env.js'
 import { build } from './app.js'
 
@@ -12,7 +13,7 @@ const isolated = { grainLabels: testLabels(runId), grainNetwork: `granary-test-$
 
 test('the control plane refuses callers without the shared secret', async (t) => {
   const app = await build({ config: loadControlPlaneConfig({}), secret: SECRET, redisUrl: testRedisUrl(), ...isolated })
-  t.after(async () => { await app.close(); await removeTestResources(runId) })
+  t.after(async () => { await app.close(); await removeGrainWorld(runId, isolated.grainNetwork) })
   for (const headers of [{}, { [CONTROL_SECRET_HEADER]: 'y'.repeat(64) }, { [CONTROL_SECRET_HEADER]: SECRET.slice(1) }]) {
     const res = await app.inject({ url: '/healthz', headers })
     assert.equal(res.statusCode, 401)
@@ -22,7 +23,7 @@ test('the control plane refuses callers without the shared secret', async (t) =>
 
 test('the control plane health reports Redis and Docker', async (t) => {
   const app = await build({ config: loadControlPlaneConfig({}), secret: SECRET, redisUrl: testRedisUrl(), ...isolated })
-  t.after(async () => { await app.close(); await removeTestResources(runId) })
+  t.after(async () => { await app.close(); await removeGrainWorld(runId, isolated.grainNetwork) })
   const res = await app.inject({ url: '/healthz', headers: { [CONTROL_SECRET_HEADER]: SECRET } })
   assert.equal(res.statusCode, 200)
   assert.deepEqual(res.json(), { ok: true, redis: true, docker: true })

@@ -14,10 +14,10 @@ import { test, type TestContext } from 'node:test'
 import { CONTROL_SECRET_HEADER } from '../core/control-plane-protocol.js'
 import { redisGrainRecordStore } from '../core/grain-records.js'
 import { connectRedis } from '../core/redis.js'
-import { docker, removeTestResources } from '../test/support/docker.js'
+import { docker } from '../test/support/docker.js'
 import type { ChildSettings } from '../test/support/control-plane-child.js'
 import { testRedisUrl, testRunId, uniquePrefix } from '../test/support/env.js'
-import { getJson, TEST_SECRET, waitUntil } from '../test/support/grains.js'
+import { getJson, removeGrainWorld, TEST_SECRET, waitUntil } from '../test/support/grains.js'
 import { LABELS } from './docker.js'
 import { redisRunStateStore } from './run-state.js'
 
@@ -66,7 +66,7 @@ test('after a kill -9 mid-start, the restarted control plane is consistent and l
   const redis = connectRedis(settings.redisUrl, { keyPrefix: settings.redisKeyPrefix })
   t.after(async () => {
     redis.disconnect()
-    await removeTestResources(runId)
+    await removeGrainWorld(runId, settings.network)
     rmSync(dataDir, { recursive: true, force: true })
   })
   const runs = redisRunStateStore(redis)

@@ -5,7 +5,7 @@
  * this machine, the path any outside traffic would take).
  */
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { test } from 'node:test'
 import { BASE_IMAGE, docker, removeTestResources, testLabels } from '../test/support/docker.js'
 import { testControlPlane, waitUntil } from '../test/support/grains.js'
@@ -40,13 +40,20 @@ test('a grain reaches neither other grains, nor the host, nor other networks, no
   assert.notEqual(await execIn(containerA, probe(addrB.host, addrB.port)), 'CONNECTED', 'grain A must not reach grain B')
 
   // A host service bound to loopback, tried through the network's gateway (the host's address on the bridge).
-  const server = createServer((s) => s.end('secret'))
+  const server = createServer((s) => { s.on('error', () => {}); s.end('secret') })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.after(() => server.close())
   const port = (server.address() as { port: number }).port
   const gateway = (await docker.getNetwork(cp.network).inspect()).IPAM?.Config?.[0]?.Gateway
   assert.ok(gateway)
   assert.notEqual(await execIn(containerA, probe(gateway, port)), 'CONNECTED')
+  // A host service listening on the host's own address on the grain bridge (as one bound to all addresses would).
+  const exposed = createServer((s) => { s.on('error', () => {}); s.end('secret') })
+  await new Promise<void>((resolve) => exposed.listen(0, gateway, resolve))
+  t.after(() => exposed.close())
+  const exposedPort = (exposed.address() as { port: number }).port
+  assert.equal(await new Promise((resolve) => { const s = connect(exposedPort, gateway, () => { s.destroy(); resolve('CONNECTED') }).on('error', () => resolve('ERR')) }), 'CONNECTED', 'the host reaches it')
+  assert.equal(await execIn(containerA, probe(gateway, exposedPort)), 'TIMEOUT', 'the host firewall drops new connections from grains')
 
   // A container on another (ordinary) Docker network on this machine: reaching it means being routed off the grain network.
   const otherRun = `${cp.runId}-other`

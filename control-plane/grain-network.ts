@@ -6,14 +6,20 @@
  */
 import type Docker from 'dockerode'
 import { LABELS } from './docker.js'
+import { bridgeNameFor } from './host-firewall.js'
 
 export const GRAIN_NETWORK_OPTIONS = {
   'com.docker.network.bridge.enable_icc': 'false',
   'com.docker.network.bridge.enable_ip_masquerade': 'false',
 } as const
 
-/** Creates the grain network if missing; refuses to use a same-named network that is not isolated. */
-export async function ensureGrainNetwork (docker: Docker, name: string, extraLabels: Record<string, string> = {}): Promise<void> {
+/** The Linux bridge device of a network we made (`bridgeNameFor`) or any other (`br-<id prefix>`). */
+function bridgeOf (n: { Id: string, Options?: Record<string, string> }): string {
+  return n.Options?.['com.docker.network.bridge.name'] ?? `br-${n.Id.slice(0, 12)}`
+}
+
+/** Creates the grain network if missing; refuses to use a same-named network that is not isolated. Answers its bridge device. */
+export async function ensureGrainNetwork (docker: Docker, name: string, extraLabels: Record<string, string> = {}): Promise<string> {
   const existing = await docker.listNetworks({ filters: JSON.stringify({ name: [name] }) })
   const match = existing.find((n) => n.Name === name)
   if (match !== undefined) {
@@ -21,7 +27,7 @@ export async function ensureGrainNetwork (docker: Docker, name: string, extraLab
     if (match.Internal !== true || options['com.docker.network.bridge.enable_icc'] !== 'false') {
       throw new Error(`Docker network ${name} exists but is not isolated (internal, no inter-container traffic); remove it or set GRAIN_NETWORK to another name`)
     }
-    return
+    return bridgeOf(match)
   }
   try {
     await docker.createNetwork({
@@ -29,11 +35,12 @@ export async function ensureGrainNetwork (docker: Docker, name: string, extraLab
       Driver: 'bridge',
       Internal: true,
       CheckDuplicate: true,
-      Options: { ...GRAIN_NETWORK_OPTIONS },
+      Options: { ...GRAIN_NETWORK_OPTIONS, 'com.docker.network.bridge.name': bridgeNameFor(name) },
       Labels: { ...extraLabels, [LABELS.managed]: 'true' },
     })
   } catch (err) {
     // Another process made it between our look and our create: fine if it is there now.
     if ((err as { statusCode?: number }).statusCode !== 409) throw err
   }
+  return bridgeNameFor(name)
 }

@@ -27,6 +27,7 @@ import { followContainerEvents, type ContainerEvent, type EventFollower } from '
 import { LABELS } from './docker.js'
 import { ensureGrainDataDir, removeGrainDataDir } from './grain-data.js'
 import { ensureGrainNetwork } from './grain-network.js'
+import { blockGrainsFromHost } from './host-firewall.js'
 import { grainMetrics, type GrainMetrics } from './metrics.js'
 import { planReconcile, type FoundContainer } from './reconcile.js'
 import type { RunStateStore } from './run-state.js'
@@ -266,7 +267,13 @@ export class GrainLifecycle {
   }
 
   private ensureNetwork (): Promise<void> {
-    this.network ??= ensureGrainNetwork(this.opts.docker, this.opts.settings.network, this.labels).catch((err: unknown) => {
+    this.network ??= ensureGrainNetwork(this.opts.docker, this.opts.settings.network, this.labels).then(async (bridge) => {
+      try {
+        await blockGrainsFromHost(bridge)
+      } catch (err) {
+        this.log.warn({ err, bridge }, 'cannot firewall grains from the host (needs root and iptables): grains can reach services listening on all host addresses')
+      }
+    }).catch((err: unknown) => {
       this.network = undefined
       throw err
     })

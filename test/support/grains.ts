@@ -14,6 +14,7 @@ import type { Manifest } from '../../core/manifest/schema.js'
 import { loadControlPlaneConfig } from '../../core/settings.js'
 import { staticAppCatalog, type AppCatalog, type CatalogEntry } from '../../control-plane/app-catalog.js'
 import { build } from '../../control-plane/app.js'
+import { bridgeNameFor, unblockGrainsFromHost } from '../../control-plane/host-firewall.js'
 import { removeTestResources, testLabels } from './docker.js'
 import { testRedisUrl, testRunId, uniquePrefix } from './env.js'
 
@@ -41,6 +42,12 @@ export const fixtureCatalog = (): AppCatalog & { set(entry: CatalogEntry): void 
   { manifest: helloManifest(), imageId: HELLO_IMAGE },
   { manifest: helloManifest({ id: 'hello-broken', name: 'Broken', image: BROKEN_IMAGE }), imageId: BROKEN_IMAGE },
 ])
+
+/** Removes a test run's containers and networks and the host firewall rule of its grain network. */
+export async function removeGrainWorld (runId: string, network: string): Promise<void> {
+  await removeTestResources(runId)
+  await unblockGrainsFromHost(bridgeNameFor(network))
+}
 
 export interface TestControlPlane {
   app: FastifyInstance
@@ -77,7 +84,7 @@ export async function testControlPlane (t: TestContext, opts: TestControlPlaneOp
   t.after(async () => {
     await app.close()
     if (same === undefined) {
-      await removeTestResources(runId)
+      await removeGrainWorld(runId, network)
       rmSync(dataDir, { recursive: true, force: true })
     }
   })
