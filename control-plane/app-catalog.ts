@@ -30,3 +30,18 @@ export function staticAppCatalog (entries: CatalogEntry[] = []): AppCatalog & { 
     set (entry) { byId.set(entry.manifest.id, entry) },
   }
 }
+
+/** What `catalogFromAppStore` needs of an app store (`core/apps.ts`'s `AppStore` has it). */
+export interface CurrentVersionSource {
+  get(appId: string): Promise<{ current: { manifest: Manifest, imageId: string } } | undefined>
+}
+
+/** The catalog view of an app store: each app's current version. */
+export function catalogFromAppStore (store: CurrentVersionSource): AppCatalog {
+  return {
+    async get (appId) {
+      const app = await store.get(appId)
+      return app === undefined ? undefined : { manifest: app.current.manifest, imageId: app.current.imageId }
+    },
+  }
+}

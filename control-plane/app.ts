@@ -6,6 +6,7 @@
  */
 import { timingSafeEqual } from 'node:crypto'
 import type Docker from 'dockerode'
+import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { ERR_UNAUTHORIZED } from '../core/errors.js'
@@ -30,8 +31,12 @@ export interface ControlPlaneOptions {
   redisKeyPrefix?: string
   docker?: Docker
   logger?: FastifyServerOptions['logger']
-  /** Where apps' manifests and images come from; default: no apps. */
-  catalog?: AppCatalog
+  /**
+   * Where apps' manifests and images come from, or a function making it from
+   * the app's Redis client (e.g. `(redis) => catalogFromAppStore(redisAppStore(redis))`).
+   * Default: no apps.
+   */
+  catalog?: AppCatalog | ((redis: Redis) => AppCatalog)
   /** Labels put on every container and network this instance creates; it touches only containers carrying them (tests isolate themselves so). */
   grainLabels?: Record<string, string>
   /** Overrides `config.grainNetwork` (tests use a network of their own). */
@@ -66,7 +71,7 @@ export async function build (opts: ControlPlaneOptions): Promise<FastifyInstance
   await app.register(dockerPlugin, { ...(opts.docker !== undefined ? { docker: opts.docker } : { socketPath: opts.config.dockerSocket }) })
 
   const { config } = opts
-  const catalog = opts.catalog ?? staticAppCatalog()
+  const catalog = typeof opts.catalog === 'function' ? opts.catalog(app.redis) : (opts.catalog ?? staticAppCatalog())
   const grains = redisGrainRecordStore(app.redis)
   const lifecycle = new GrainLifecycle({
     docker: app.docker,

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { helloManifest } from '../test/support/grains.js'
+import { catalogFromAppStore } from './app-catalog.js'
 import { containerSpec, grainLimits } from './container-spec.js'
 import { demuxDockerLog } from './container-logs.js'
 import { idleAction } from './lifecycle.js'
@@ -59,4 +60,11 @@ test('Docker log frames are demultiplexed', () => {
   }
   assert.equal(demuxDockerLog(Buffer.concat([frame(1, 'out\n'), frame(2, 'err\n')])), 'out\nerr\n')
   assert.equal(demuxDockerLog(Buffer.from([1, 0, 0])), '', 'a truncated frame is ignored')
+})
+
+test('an app store\'s current version is the catalog entry', async () => {
+  const manifest = helloManifest({ version: '2.0.0' })
+  const catalog = catalogFromAppStore({ get: async (id) => (id === 'hello' ? { current: { manifest, imageId: 'sha256:abc' } } : undefined) })
+  assert.deepEqual(await catalog.get('hello'), { manifest, imageId: 'sha256:abc' })
+  assert.equal(await catalog.get('other'), undefined)
 })

@@ -12,7 +12,7 @@ const paths = dataPaths(config.dataDir)
 const socketPath = config.controlPlaneSocket ?? paths.controlPlaneSocket
 const secret = config.controlPlaneSecret ?? ensureSecretFile(paths.controlPlaneSecret)
 
-// TODO(apps): use the app store (core/apps.ts) as the catalog once it lands; until then no app is installed.
+// TODO(apps): once core/apps.ts is merged, pass `(redis) => catalogFromAppStore(redisAppStore(redis))`; until then no app is installed.
 const catalog = staticAppCatalog([])
 const app = await build({ config, secret, catalog, logger: loggerOptions(config.logLevel) })
 closeOnSignals(app)
