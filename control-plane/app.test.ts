@@ -28,3 +28,10 @@ test('the control plane health reports Redis and Docker', async (t) => {
   assert.equal(res.statusCode, 200)
   assert.deepEqual(res.json(), { ok: true, redis: true, docker: true })
 })
+
+test('without a Docker engine the control plane still starts and its health says so', async (t) => {
+  const app = await build({ config: loadControlPlaneConfig({ DOCKER_SOCKET: '/nonexistent/docker.sock' }), secret: SECRET, redisUrl: testRedisUrl(), ...isolated })
+  t.after(() => app.close())
+  const res = await app.inject({ url: '/healthz', headers: { [CONTROL_SECRET_HEADER]: SECRET } })
+  assert.deepEqual(res.json(), { ok: false, redis: true, docker: false })
+})

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { docker } from '../test/support/docker.js'
+import { docker, testLabels } from '../test/support/docker.js'
 import { getJson, HELLO_IMAGE, helloManifest, testControlPlane } from '../test/support/grains.js'
 import { IMAGE_LABEL } from './container-spec.js'
 import { LABELS } from './docker.js'
@@ -95,6 +95,8 @@ test('hostile input is refused with 4xx, never 500', async (t) => {
     ['POST', '/access', { grainIds: ['../x'] }],
     ['POST', '/access', { grainIds: 'abc' }],
     ['POST', '/grains/abcdefgh2345/wake', undefined],
+    ['POST', '/access', { grainIds: Array.from({ length: 10_001 }, () => 'abcdefgh2345') }],
+    ['POST', '/access', { grainIds: [], extra: 'x'.repeat(2_000_000) }],
   ] as const) {
     const res = await cp.call(method, url, body)
     assert.ok(res.status >= 400 && res.status < 500, `${method} ${url} → ${res.status}`)
@@ -122,4 +124,13 @@ test('a grain whose app has a newer version gets it at its next start, with its 
   assert.equal(after[0]!.Labels[LABELS.appVersion], '1.1.0')
   assert.equal(after[0]!.Labels[IMAGE_LABEL], newImage)
   assert.equal((await cp.call('GET', `/grains/${id}`)).body.appVersion, '1.1.0')
+})
+
+test('a same-named network that is not isolated is refused, clearly', async (t) => {
+  const cp = await testControlPlane(t)
+  await docker.createNetwork({ Name: cp.network, Labels: testLabels(cp.runId) })
+  const id = await cp.createGrain()
+  const res = await cp.call('POST', `/grains/${id}/wake`)
+  assert.equal(res.status, 503)
+  assert.match(res.body.error.message, /exists but is not isolated/)
 })

@@ -35,6 +35,7 @@ import { waitForListening } from './wait-for-http.js'
 
 const STOP_GRACE_S = 5
 const LOG_TAIL_LINES = 20
+const BOOT_RETRY_MS = 5000
 
 export interface LifecycleSettings {
   /** Granary's data directory: grain data lives in `<dataDir>/grains/<id>`. */
@@ -89,6 +90,8 @@ export class GrainLifecycle {
   private network: Promise<void> | undefined
   private events: EventFollower | undefined
   private sweeper: NodeJS.Timeout | undefined
+  private bootRetry: NodeJS.Timeout | undefined
+  private closed = false
   private readonly log: Logger
   private readonly labels: Record<string, string>
 
@@ -98,19 +101,38 @@ export class GrainLifecycle {
     this.metrics = grainMetrics(() => [...this.live.values()].filter((g) => g.state === 'running' || g.state === 'paused').length)
   }
 
-  /** Follows Docker events, adopts what the previous run left, and sweeps idle grains every `sweepIntervalMs` (0: never; call `sweep()`). */
+  /**
+   * Follows Docker events, adopts what the previous run left, and sweeps idle
+   * grains every `sweepIntervalMs` (0: never; call `sweep()`). If the engine
+   * does not answer, it logs why and tries again every few seconds (the
+   * health route reports Docker as down meanwhile); it never throws.
+   */
   async start (sweepIntervalMs: number): Promise<void> {
-    this.events = followContainerEvents(this.opts.docker, this.labelFilters(), (e) => this.onEvent(e), () => { this.resync().catch((err: unknown) => this.log.warn({ err }, 'resync after event stream loss failed')) }, (err) => this.log.warn({ err }, 'Docker event stream problem'))
-    await this.events.ready
-    await this.reconcile()
     if (sweepIntervalMs > 0) {
       this.sweeper = setInterval(() => { this.sweep().catch((err: unknown) => this.log.error({ err }, 'idle sweep failed')) }, sweepIntervalMs)
       this.sweeper.unref()
+    }
+    await this.boot()
+  }
+
+  private async boot (): Promise<void> {
+    if (this.closed) return
+    try {
+      this.events = followContainerEvents(this.opts.docker, this.labelFilters(), (e) => this.onEvent(e), () => { this.resync().catch((err: unknown) => this.log.warn({ err }, 'resync after event stream loss failed')) }, (err) => this.log.warn({ err }, 'Docker event stream problem'))
+      await this.events.ready
+      await this.reconcile()
+    } catch (err) {
+      this.events?.close()
+      this.log.error({ err }, `cannot follow and reconcile grain containers; trying again in ${BOOT_RETRY_MS} ms`)
+      this.bootRetry = setTimeout(() => { void this.boot() }, BOOT_RETRY_MS)
+      this.bootRetry.unref()
     }
   }
 
   /** Stops following events and sweeping. Containers keep running; the next control plane adopts them. */
   async close (): Promise<void> {
+    this.closed = true
+    if (this.bootRetry !== undefined) clearTimeout(this.bootRetry)
     this.events?.close()
     if (this.sweeper !== undefined) clearInterval(this.sweeper)
     await Promise.allSettled([...this.queues.values()])
