@@ -42,4 +42,5 @@ test('a grain whose process dies (crash or docker kill) restarts on the next wak
   await waitUntil('the kill to be noticed', async () => (await cp.call('GET', `/grains/${id}/state`)).body.state === 'stopped')
   const third = (await cp.call('POST', `/grains/${id}/wake`)).body
   assert.equal((await getJson(third)).body.count, 3)
+  assert.match((await cp.call('GET', '/metrics')).body, /granary_grain_crashes_total 2\n/)
 })

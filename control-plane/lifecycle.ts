@@ -456,6 +456,7 @@ export class GrainLifecycle {
       Object.assign(g, { state: 'stopped', verified: false, reason })
       delete g.address
       if (e.action === 'destroy') delete g.containerId
+      this.metrics.crashes.inc()
       this.log.warn({ grainId, containerId: e.containerId, reason }, 'grain stopped unexpectedly')
       this.opts.runs.set(grainId, { state: 'stopped', since: Date.now(), reason }).catch((err: unknown) => this.log.error({ err, grainId }, 'cannot record grain state'))
     } else if (e.action === 'pause' && g.state === 'running') {

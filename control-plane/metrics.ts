@@ -9,6 +9,7 @@ export interface GrainMetrics {
   registry: Registry
   startSeconds: Histogram
   startFailures: Counter
+  crashes: Counter
   wakes: Counter<'kind'>
 }
 
@@ -23,6 +24,7 @@ export function grainMetrics (running: () => number): GrainMetrics {
     registers: [registry],
   })
   const startFailures = new Counter({ name: 'granary_grain_start_failures_total', help: 'Grain starts that failed', registers: [registry] })
+  const crashes = new Counter({ name: 'granary_grain_crashes_total', help: 'Running grains whose process died without being asked to stop', registers: [registry] })
   const wakes = new Counter({ name: 'granary_grain_wakes_total', help: 'Wake calls by what they needed: hot (already running), unpause, start', labelNames: ['kind'] as const, registers: [registry] })
-  return { registry, startSeconds, startFailures, wakes }
+  return { registry, startSeconds, startFailures, crashes, wakes }
 }
