@@ -2,14 +2,17 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { docker } from '../test/support/docker.js'
-import { getJson, testControlPlane, waitUntil } from '../test/support/grains.js'
+import { fixtureCatalog, getJson, HELLO_IMAGE, helloManifest, testControlPlane, waitUntil } from '../test/support/grains.js'
 import { LABELS } from './docker.js'
 
 const dockerState = async (grainId: string) =>
   (await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.grain}=${grainId}`] }) }))[0]?.State
 
 test('an idle grain is paused, then stopped; a paused grain wakes with its data', async (t) => {
-  const cp = await testControlPlane(t, { env: { GRAIN_PAUSE_AFTER_MS: '300', GRAIN_IDLE_TIMEOUT_MS: '1500' }, sweepIntervalMs: 100 })
+  // The manifest asks for a 1.5 s idle timeout, under the 5 min cap.
+  const catalog = fixtureCatalog()
+  catalog.set({ manifest: helloManifest({ idleTimeoutMs: 1500 }), imageId: HELLO_IMAGE })
+  const cp = await testControlPlane(t, { env: { GRAIN_PAUSE_AFTER_MS: '300', GRAIN_IDLE_TIMEOUT_MS: '300000' }, sweepIntervalMs: 100, catalog })
   const id = await cp.createGrain()
   const address = (await cp.call('POST', `/grains/${id}/wake`)).body
   assert.equal((await getJson(address)).body.count, 1)
