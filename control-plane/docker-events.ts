@@ -49,6 +49,7 @@ export function followContainerEvents (docker: Docker, labelFilters: string[], o
       timer.unref()
     }
     s.on('end', again)
+    s.on('close', again)
     s.on('error', (err) => { onError(err); again() })
   }
   const reconnect = (): void => {

@@ -452,25 +452,30 @@ export class GrainLifecycle {
     const g = this.live.get(grainId)
     if (g === undefined || g.containerId !== e.containerId) return
     if ((e.action === 'die' || e.action === 'destroy') && (g.state === 'running' || g.state === 'paused')) {
-      const reason = e.action === 'die' ? `its process exited with code ${e.attributes.exitCode ?? '?'}` : 'its container was removed'
-      Object.assign(g, { state: 'stopped', verified: false, reason })
-      delete g.address
+      this.markGone(grainId, g, e.action === 'die' ? `its process exited with code ${e.attributes.exitCode ?? '?'}` : 'its container was removed')
       if (e.action === 'destroy') delete g.containerId
-      this.metrics.crashes.inc()
-      this.log.warn({ grainId, containerId: e.containerId, reason }, 'grain stopped unexpectedly')
-      this.opts.runs.set(grainId, { state: 'stopped', since: Date.now(), reason }).catch((err: unknown) => this.log.error({ err, grainId }, 'cannot record grain state'))
     } else if (e.action === 'pause' && g.state === 'running') {
       g.state = 'paused'
     }
   }
 
+  /** A grain memory believed up is not: a crash, or a removal behind our back. */
+  private markGone (grainId: string, g: Live, reason: string): void {
+    Object.assign(g, { state: 'stopped', verified: false, reason })
+    delete g.address
+    this.metrics.crashes.inc()
+    this.log.warn({ grainId, containerId: g.containerId, reason }, 'grain stopped unexpectedly')
+    this.opts.runs.set(grainId, { state: 'stopped', since: Date.now(), reason }).catch((err: unknown) => this.log.error({ err, grainId }, 'cannot record grain state'))
+  }
+
   /** After missed events: re-check every grain memory believes is up. */
   private async resync (): Promise<void> {
-    const up = new Map((await this.listContainers()).map((c) => [c.id, c.state]))
+    const actual = new Map((await this.listContainers()).map((c) => [c.id, c.state]))
     for (const [grainId, g] of this.live) {
-      if ((g.state === 'running' || g.state === 'paused') && (g.containerId === undefined || up.get(g.containerId) !== g.state)) {
-        this.onEvent({ action: 'die', containerId: g.containerId ?? '', attributes: { [LABELS.grain]: grainId, ...this.labels } })
-      }
+      if (g.state !== 'running' && g.state !== 'paused') continue
+      const state = g.containerId === undefined ? undefined : actual.get(g.containerId)
+      if (state === 'running' || state === 'paused') g.state = state
+      else this.markGone(grainId, g, 'its container stopped while the Docker event stream was down')
     }
   }
 }
