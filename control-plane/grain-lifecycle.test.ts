@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { docker, testLabels } from '../test/support/docker.js'
-import { getJson, HELLO_IMAGE, helloManifest, testControlPlane } from '../test/support/grains.js'
+import { fixtureCatalog, getJson, HELLO_IMAGE, helloManifest, testControlPlane } from '../test/support/grains.js'
+import { staticAppCatalog } from './app-catalog.js'
 import { IMAGE_LABEL } from './container-spec.js'
 import { LABELS } from './docker.js'
 
@@ -133,4 +134,22 @@ test('a same-named network that is not isolated is refused, clearly', async (t) 
   const res = await cp.call('POST', `/grains/${id}/wake`)
   assert.equal(res.status, 503)
   assert.match(res.body.error.message, /exists but is not isolated/)
+})
+
+test('grains are listed (all or by owner); a grain whose app is gone cannot wake, clearly', async (t) => {
+  const catalog = fixtureCatalog()
+  const cp = await testControlPlane(t, { catalog })
+  const a = await cp.createGrain()
+  const other = (await cp.call('POST', '/grains', { appId: 'hello', title: 'theirs', owner: 'someoneelse234' })).body.id
+  assert.deepEqual((await cp.call('GET', '/grains')).body.map((g: { id: string }) => g.id).sort(), [a, other].sort())
+  assert.deepEqual((await cp.call('GET', '/grains?owner=someoneelse234')).body.map((g: { id: string }) => g.id), [other])
+  const got = (await cp.call('GET', `/grains/${a}`)).body
+  assert.deepEqual([got.appId, got.appVersion, got.title, got.owner], ['hello', '1.0.0', 'test grain', 'owner2345abcd'])
+
+  const gone = staticAppCatalog([])
+  const cp2 = await testControlPlane(t, { sameWorldAs: cp, catalog: gone })
+  const res = await cp2.call('POST', `/grains/${a}/wake`)
+  assert.equal(res.status, 503)
+  assert.equal(res.body.error.code, 'GRAIN_ERR_APP_MISSING')
+  assert.match(res.body.error.message, /runs app hello, which is not installed/)
 })
