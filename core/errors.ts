@@ -30,3 +30,6 @@ export const APP_ERR_IN_USE = createError('APP_ERR_IN_USE', 'app %s is used by %
 export const APP_ERR_IMAGE_TOO_LARGE = createError('APP_ERR_IMAGE_TOO_LARGE', 'the image is larger than the limit of %s bytes (MAX_IMAGE_BYTES)', 413)
 export const APP_ERR_BAD_IMAGE = createError('APP_ERR_BAD_IMAGE', 'the image could not be loaded: %s', 400)
 export const APP_ERR_IMAGE_MISSING = createError('APP_ERR_IMAGE_MISSING', '%s', 400)
+// Grain lifecycle (control plane)
+export const GRAIN_ERR_START_FAILED = createError('GRAIN_ERR_START_FAILED', 'grain %s could not start: %s', 503)
+export const GRAIN_ERR_APP_MISSING = createError('GRAIN_ERR_APP_MISSING', 'grain %s runs app %s, which is not installed', 503)

@@ -10,6 +10,15 @@
  * | `grains:owned:<userId>` | zset | grainIds owned by the user, scored by createdAt |
  * | `grains:all` | zset | every grainId, scored by createdAt |
  *
+ *
+ * Grain run state (control plane, `control-plane/run-state.ts`):
+ *
+ * | key | type | holds |
+ * | --- | --- | --- |
+ * | `grain-run:<grainId>` | hash | state (`starting`/`running`/`paused`/`stopped`/`failed`), containerId, since (ms), reason |
+ * | `grain-runs:live` | set | grainIds whose run state is `starting`, `running` or `paused` (what reconciliation checks after a crash) |
+ * | `grain:<grainId>:*` | any | per-grain data of other modules (shares, links, ...): everything under `grainScope(grainId)` is deleted with the grain |
+ *
  * Sections for apps, shares, links, tokens, sessions and audit are added by
  * the modules that own them, below, each with its table.
  *
@@ -62,4 +71,8 @@ export const keys = {
   app: (appId: string) => `app:${appId}`,
   appVersions: (appId: string) => `app:${appId}:versions`,
   appsAll: () => 'apps:all',
+  grainRun: (grainId: string) => `grain-run:${grainId}`,
+  grainRunsLive: () => 'grain-runs:live',
+  /** Prefix of every per-grain key other modules keep (shares, links, ...); removed when the grain is deleted. */
+  grainScope: (grainId: string) => `grain:${grainId}:`,
 } as const
