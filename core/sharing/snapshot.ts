@@ -7,7 +7,8 @@
  * reads the grain's sharing version, owner and app atomically and, only if the
  * version differs from the cached one, the changes since the cached version
  * (from the grain's change log) or, when the process is too far behind, the
- * whole graph. Every sharing
+ * whole graph. Changes that only add are folded into the cached solution
+ * (`extend`: propagate from the new edges); any removal re-solves. Every sharing
  * write INCRs the version inside the same script that changes the graph, so a
  * check that starts after a revoke has returned (in any process, on any
  * client) reads a version at least as new as the revoke's and never answers
@@ -16,7 +17,7 @@
  * reads from replicas would void it.
  */
 import { GRAIN_ERR_NOT_FOUND } from '../errors.js'
-import { linkPrincipal, solve, tokenPrincipal, userPrincipal, type Principal, type Solution } from './graph.js'
+import { extend, linkPrincipal, solve, tokenPrincipal, userPrincipal, type Principal, type Solution } from './graph.js'
 import { expired, type LinkRecord, type ShareEdge, type TokenRecord } from './records.js'
 import type { Change, LoadedState, SharingStore } from './store.js'
 
@@ -91,6 +92,31 @@ export function buildSnapshot (grainId: string, version: number, owner: string, 
   return { grainId, version, owner, appPermissions, edges, links, tokens, solution, validUntil }
 }
 
+/**
+ * The snapshot after `changes` that only add (edges, links, tokens), built by
+ * extending the previous solution instead of solving again; undefined when
+ * that shortcut does not apply (a deletion, a lapsed record, a new edge
+ * touching a link or token that is not live) and the caller must rebuild.
+ */
+export function extendSnapshot (prev: Snapshot, version: number, data: RawData, changes: readonly Change[], now: number): Snapshot | undefined {
+  if (now >= prev.validUntil) return undefined
+  let validUntil = prev.validUntil
+  const added: ShareEdge[] = []
+  for (const c of changes) {
+    if (c.value === undefined) return undefined
+    if (c.type === 'edge') { added.push(c.value); continue }
+    if (expired(c.value, now)) return undefined
+    if (c.value.expiresAt !== undefined) validUntil = Math.min(validUntil, c.value.expiresAt)
+  }
+  const live = (p: Principal): boolean => {
+    if (p.startsWith('user:')) return true
+    const r = p.startsWith('link:') ? data.links.get(p.slice(5)) : p.startsWith('token:') ? data.tokens.get(p.slice(6)) : undefined
+    return r !== undefined && !expired(r, now)
+  }
+  if (!added.every((e) => live(e.from) && live(e.to))) return undefined
+  return { ...prev, version, edges: data.edges, links: data.links, tokens: data.tokens, solution: extend(prev.solution, added), validUntil }
+}
+
 interface Entry { version: number, owner: string, appKey: string, data: RawData, snapshot: Snapshot }
 
 /** Versioned, bounded (least recently used out) cache of solved snapshots. */
@@ -118,7 +144,11 @@ export class SnapshotCache {
     const appKey = appPermissions.join(',')
     const now = this.now()
     let data: RawData
-    if (state.data !== undefined) {
+    if (state.changes !== undefined && cached !== undefined && cached.appKey === appKey && cached.owner === state.owner) {
+      data = applyChanges(cached.data, state.changes)
+      const grown = extendSnapshot(cached.snapshot, state.version, data, state.changes, now)
+      if (grown !== undefined) return this.keep(grainId, { version: state.version, owner: state.owner, appKey, data, snapshot: grown })
+    } else if (state.data !== undefined) {
       const d = state.data
       data = { edges: d.edges, links: new Map(d.links.map((l) => [l.id, l])), tokens: new Map(d.tokens.map((t) => [t.id, t])) }
     } else if (state.changes !== undefined && cached !== undefined) {
@@ -134,10 +164,14 @@ export class SnapshotCache {
       return this.reload(grainId)
     }
     const snapshot = buildSnapshot(grainId, state.version, state.owner, appPermissions, data, now)
+    return this.keep(grainId, { version: state.version, owner: state.owner, appKey, data, snapshot })
+  }
+
+  private keep (grainId: string, entry: Entry): Snapshot {
     const current = this.entries.get(grainId)
     // Concurrent checks may finish out of order: never replace a newer entry with an older one.
-    if (current === undefined || current.version <= state.version) this.touch(grainId, { version: state.version, owner: state.owner, appKey, data, snapshot })
-    return snapshot
+    if (current === undefined || current.version <= entry.version) this.touch(grainId, entry)
+    return entry.snapshot
   }
 
   /** Forgets a grain (deleted). */
