@@ -6,6 +6,7 @@ import { ensureSecretFile } from '../core/secrets.js'
 import { loadProxyConfig } from '../core/settings.js'
 import { closeOnSignals, loadOrExit, loggerOptions } from '../core/start.js'
 import { build } from './app.js'
+import { loadManifestDirectory, staticAppDirectory } from './apps.js'
 import { parseOidcProviders } from './auth/oidc-providers.js'
 import { controlPlaneClient } from './control-plane-client.js'
 import { hostnameOf, loadTls, redirectServer } from './tls.js'
@@ -19,7 +20,12 @@ const controlPlane = controlPlaneClient(
 )
 const tls = await loadTls({ certFile: config.tlsCert, keyFile: config.tlsKey, tlsDir: paths.tls, baseDomain: config.baseDomain })
 
-const app = await build({ config, controlPlane, tls, oidcProviders, logger: loggerOptions(config.logLevel) })
+const invalidManifests: string[] = []
+// Until an app store exists, the proxy knows the manifests shipped in the repository's manifests/ directory.
+const apps = staticAppDirectory(loadManifestDirectory(new URL('../manifests', import.meta.url).pathname, (file, problem) => invalidManifests.push(`${file}: ${problem}`)))
+
+const app = await build({ config, controlPlane, tls, oidcProviders, apps, serverSecret: ensureSecretFile(paths.proxySecret), logger: loggerOptions(config.logLevel) })
+for (const problem of invalidManifests) app.log.warn({ problem }, 'manifest skipped')
 closeOnSignals(app)
 await app.listen({ host: config.host, port: config.port })
 const port = config.publicPort ?? (app.server.address() as AddressInfo).port
