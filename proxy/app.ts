@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import swagger from '@fastify/swagger'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { httpErrors } from '../core/http-errors.js'
 import { redisAnswers, redisPlugin } from '../core/redis.js'
@@ -20,6 +20,7 @@ import { ensureAdmin } from './auth/admin-setup.js'
 import { authenticate } from './auth/authenticate.js'
 import { oidcLogin } from './auth/oidc.js'
 import { parseOidcProviders, type OidcProviderConfig } from './auth/oidc-providers.js'
+import type { ScryptParams } from './auth/passwords.js'
 import type { SessionTimes } from './auth/sessions.js'
 import type { ControlPlaneClient } from './control-plane-client.js'
 import { accessReporter } from './grain/access-reporter.js'
@@ -39,6 +40,8 @@ export interface ProxyOptions {
   redisUrl?: string
   redisKeyPrefix?: string
   sessionTimes?: SessionTimes
+  /** scrypt cost for new password hashes (tests use a cheap one); default SCRYPT_PARAMS. */
+  scryptParams?: ScryptParams
   /** OpenID Connect providers; default: parsed from `config.oidcProviders`. */
   oidcProviders?: OidcProviderConfig[]
   /** Tests only: allow `http://` OpenID issuers on loopback. */
@@ -66,7 +69,7 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
   const base: FastifyServerOptions = {
     logger: opts.logger ?? false,
     // No per-request logging: grain traffic is the hot path, and URLs may carry secrets.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.config.bodyLimitBytes,
     trustProxy: false,
     // Requests to a grain host are routed under one prefix, so no shell route ever answers on a grain host.
@@ -87,6 +90,7 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
       controlPlane: opts.controlPlane,
       apps: opts.apps ?? staticAppDirectory([]),
       sessionTimes: opts.sessionTimes,
+      scryptParams: opts.scryptParams,
       permissionChannel: permissionChannel,
     }))
   }, { name: 'granary-services', dependencies: ['granary-redis'] }))

@@ -7,7 +7,7 @@ import { redisGrainRecordStore, type GrainRecordStore } from '../core/grain-reco
 import { redisUserStore, type UserStore } from '../core/users.js'
 import { redisApiTokenStore, type ApiTokenStore } from './auth/api-tokens.js'
 import { redisLoginThrottle, type LoginThrottle } from './auth/login-throttle.js'
-import { redisPasswordStore, type PasswordStore } from './auth/passwords.js'
+import { redisPasswordStore, type PasswordStore, type ScryptParams } from './auth/passwords.js'
 import { redisSessionStore, type SessionStore, type SessionTimes } from './auth/sessions.js'
 import { SharingService } from '../core/sharing/index.js'
 import { appPermissionIds, type AppDirectory } from './apps.js'
@@ -39,6 +39,7 @@ export interface ServicesOptions {
   controlPlane: ControlPlaneClient
   apps: AppDirectory
   sessionTimes?: SessionTimes | undefined
+  scryptParams?: ScryptParams | undefined
   /** The pub/sub channel for permission changes (Redis key prefixes do not apply to channels). */
   permissionChannel: string
 }
@@ -50,7 +51,7 @@ export function makeServices (redis: Redis, opts: ServicesOptions): ProxyService
   const apiTokens = redisApiTokenStore(redis)
   return {
     users,
-    passwords: redisPasswordStore(redis),
+    passwords: redisPasswordStore(redis, opts.scryptParams),
     sessions,
     apiTokens,
     throttle: redisLoginThrottle(redis),
