@@ -20,6 +20,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
+import type { FastifyInstance } from 'fastify'
 
 const CONNECTIONS = 10
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8)
@@ -46,7 +47,7 @@ async function serve (mode: string, arg: string): Promise<void> {
   const tls = await loadTls({ tlsDir, baseDomain: 'localhost' })
   if (mode === 'http-proxy' || mode === 'http-proxy-tls') {
     const proxy = (await import('@fastify/http-proxy')).default
-    const app = (mode === 'http-proxy-tls' ? Fastify({ https: { key: tls.key, cert: tls.cert } }) : Fastify()) as unknown as import('fastify').FastifyInstance
+    const app = (mode === 'http-proxy-tls' ? Fastify({ https: { key: tls.key, cert: tls.cert } }) : Fastify()) as unknown as FastifyInstance
     await app.register(proxy, { upstream: `http://127.0.0.1:${upstreamPort}` })
     await app.listen({ host: '127.0.0.1', port: 0 })
     say({ port: (app.server.address() as AddressInfo).port })
