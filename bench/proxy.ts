@@ -40,7 +40,7 @@ async function serve (mode: string, arg: string): Promise<void> {
     server.listen(0, '127.0.0.1', () => say({ port: (server.address() as AddressInfo).port }))
     return
   }
-  const upstreamPort = Number(arg)
+  const upstreamPort = Number(arg.split(' ')[0])
   const Fastify = (await import('fastify')).default
   const { loadTls } = await import('../proxy/tls.js')
   const tlsDir = mkdtempSync(join(tmpdir(), 'granary-bench-tls-'))
@@ -73,7 +73,7 @@ async function serve (mode: string, arg: string): Promise<void> {
     }
     const app = await build({
       config: loadProxyConfig({ ADMIN_PASSWORD: 'bench-admin-password' }), controlPlane, tls, apps: staticAppDirectory([manifest]),
-      redisUrl: arg.split(' ')[1], redisKeyPrefix: `bench:${process.pid}:`, serverSecret: 'bench',
+      logger: process.env.BENCH_LOG === '1' ? { level: 'warn' } : false, redisUrl: arg.split(' ')[1], redisKeyPrefix: `bench:${process.pid}:`, serverSecret: 'bench',
     })
     const owner = await app.services.users.create({ username: 'alice' })
     const reader = await app.services.users.create({ username: 'bob' })

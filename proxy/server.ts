@@ -1,5 +1,6 @@
 /** Entry point: `node proxy/server.js`. Prints the URL to open and writes it to `<data dir>/proxy.url`. */
 import { writeFileSync } from 'node:fs'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dataPaths } from '../core/paths.js'
 import { ensureSecretFile } from '../core/secrets.js'
@@ -27,15 +28,17 @@ const apps = staticAppDirectory(loadManifestDirectory(new URL('../manifests', im
 const app = await build({ config, controlPlane, tls, oidcProviders, apps, serverSecret: ensureSecretFile(paths.proxySecret), logger: loggerOptions(config.logLevel) })
 for (const problem of invalidManifests) app.log.warn({ problem }, 'manifest skipped')
 closeOnSignals(app)
+let redirect: Server | undefined
+app.addHook('onClose', (_app, done) => { if (redirect === undefined) done(); else redirect.close(() => done()) })
 await app.listen({ host: config.host, port: config.port })
 const port = config.publicPort ?? (app.server.address() as AddressInfo).port
 
-const redirect = redirectServer(port)
+redirect = redirectServer(port)
+const plain = redirect
 await new Promise<void>((resolve, reject) => {
-  redirect.once('error', reject)
-  redirect.listen(config.httpPort, config.host, () => resolve())
+  plain.once('error', reject)
+  plain.listen(config.httpPort, config.host, () => resolve())
 })
-app.addHook('onClose', (_app, done) => { redirect.close(() => done()) })
 
 const url = `https://${hostnameOf(config.baseDomain)}${port === 443 ? '' : `:${port}`}/`
 if (app.setupToken !== undefined) {
@@ -45,4 +48,4 @@ if (app.setupToken !== undefined) {
   app.log.warn({ setupUrl }, 'open the setup link to choose the admin password')
 }
 writeFileSync(paths.proxyUrl, url + '\n')
-app.log.info({ url, selfSigned: tls.selfSigned, httpPort: (redirect.address() as AddressInfo).port }, 'proxy listening')
+app.log.info({ url, selfSigned: tls.selfSigned, httpPort: (plain.address() as AddressInfo).port }, 'proxy listening')
