@@ -33,6 +33,7 @@ interface Figures { reqPerSec: number, p50Ms: number, p99Ms: number, errors: num
 
 /** Child process modes: each prints one JSON line `{port, ...}` once it listens. */
 async function serve (mode: string, arg: string): Promise<void> {
+  process.once('SIGTERM', () => process.exit(0)) // exit normally, so --cpu-prof can write its profile
   const say = (o: object): void => { process.stdout.write(JSON.stringify(o) + '\n') }
   if (mode === 'upstream') {
     const server = createServer((_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }).end(BODY) })
@@ -89,7 +90,9 @@ async function serve (mode: string, arg: string): Promise<void> {
 }
 
 function start (args: string[]): Promise<{ child: ChildProcess, info: { port: number, host?: string, cookie?: string } }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'proxy.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  // BENCH_PROFILE=<dir>: a CPU profile of Granary's proxy process.
+  const profile = process.env.BENCH_PROFILE !== undefined && args[1] === 'granary' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(HERE, 'proxy.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
   return new Promise((resolve, reject) => {
     let out = ''
     child.stdout!.on('data', (d: Buffer) => {

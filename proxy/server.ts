@@ -28,13 +28,13 @@ const apps = staticAppDirectory(loadManifestDirectory(new URL('../manifests', im
 const app = await build({ config, controlPlane, tls, oidcProviders, apps, serverSecret: ensureSecretFile(paths.proxySecret), logger: loggerOptions(config.logLevel) })
 for (const problem of invalidManifests) app.log.warn({ problem }, 'manifest skipped')
 closeOnSignals(app)
-let redirect: Server | undefined
-app.addHook('onClose', (_app, done) => { if (redirect === undefined) done(); else redirect.close(() => done()) })
+const plainServer: { redirect?: Server } = {}
+app.addHook('onClose', (_app, done) => { if (plainServer.redirect === undefined) done(); else plainServer.redirect.close(() => done()) })
 await app.listen({ host: config.host, port: config.port })
 const port = config.publicPort ?? (app.server.address() as AddressInfo).port
 
-redirect = redirectServer(port)
-const plain = redirect
+const plain = redirectServer(port)
+plainServer.redirect = plain
 await new Promise<void>((resolve, reject) => {
   plain.once('error', reject)
   plain.listen(config.httpPort, config.host, () => resolve())

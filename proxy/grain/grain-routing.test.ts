@@ -7,7 +7,9 @@ import { hashSecret } from '../auth/sessions.js'
 import { GRAIN_COOKIE, SHELL_COOKIE } from '../http/cookies.js'
 import { send } from '../test-support/grain-upstream.js'
 import { grainSessionUrl, grainWorld, openGrain, share } from '../test-support/grain-world.js'
-import { SHELL_HOST, SHELL_ORIGIN, sameOrigin } from '../test-support/proxy.js'
+import { SHELL_HOST, SHELL_ORIGIN, sameOrigin, testProxy } from '../test-support/proxy.js'
+import { staticAppDirectory } from '../apps.js'
+import { DEMO_APP } from '../test-support/grain-world.js'
 import { grainUserId } from './headers.js'
 
 test('the owner opens a grain on its own origin and the grain gets the contract headers', async (t) => {
@@ -260,4 +262,23 @@ test('grain API tokens (Bearer) and anonymous sharing links', async (t) => {
   const revoke = await w.app.inject({ method: 'DELETE', url: `/api/grains/${w.grainId}/links/${link.json().link.id}`, headers: { ...sameOrigin, cookie: w.alice } })
   assert.equal(revoke.statusCode, 204)
   assert.equal((await send(w.port, { headers: { host: w.grainHost, cookie: anon } })).status, 403, 'revoking the link ends the anonymous visit')
+})
+
+test('disabling a user or logging out ends their grain sessions at once, on every proxy instance', async (t) => {
+  const w = await grainWorld(t)
+  await share(w.app, w.alice, w.grainId, 'bob', { role: 'viewer' })
+  const second = await testProxy(t, { redisKeyPrefix: w.prefix, controlPlane: w.cp, apps: staticAppDirectory([DEMO_APP]) })
+  const cookie = await openGrain(w.app, w.bob, w.grainId)
+  const viaSecond = () => second.inject({ url: '/', headers: { host: w.grainHost, cookie } })
+  assert.equal((await send(w.port, { headers: { host: w.grainHost, cookie } })).status, 200)
+  assert.equal((await viaSecond()).statusCode, 200, 'the other instance serves the same session (and caches it)')
+  const disable = await w.app.inject({ method: 'POST', url: `/api/admin/users/${w.bobId}/disable`, headers: { ...sameOrigin, cookie: w.admin } })
+  assert.equal(disable.statusCode, 200)
+  assert.equal((await send(w.port, { headers: { host: w.grainHost, cookie } })).status, 403)
+  let status = 0
+  for (let i = 0; i < 20 && status !== 403; i++) {
+    status = (await viaSecond()).statusCode
+    if (status !== 403) await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  assert.equal(status, 403, 'the other instance drops its cached session when told')
 })

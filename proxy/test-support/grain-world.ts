@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net'
 import type { TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import type { Manifest } from '../../core/manifest/schema.js'
+import { uniquePrefix } from '../../test/support/env.js'
 import { staticAppDirectory } from '../apps.js'
 import { GRAIN_COOKIE } from '../http/cookies.js'
 import { ADMIN_PASSWORD, SHELL_HOST, createUser, login, sameOrigin, testProxy } from './proxy.js'
@@ -32,12 +33,16 @@ export interface GrainWorld {
   bobId: string
   grainId: string
   grainHost: string
+  /** The Redis key prefix, to start a second proxy instance on the same data. */
+  prefix: string
 }
 
 export async function grainWorld (t: TestContext, options: { bodyLimit?: number } = {}): Promise<GrainWorld> {
   const upstream = await startUpstream(t)
   const cp = controlPlaneDouble(upstream.port)
+  const prefix = uniquePrefix()
   const app = await testProxy(t, {
+    redisKeyPrefix: prefix,
     controlPlane: cp,
     apps: staticAppDirectory([DEMO_APP]),
     reportIntervalMs: 100,
@@ -54,7 +59,7 @@ export async function grainWorld (t: TestContext, options: { bodyLimit?: number 
     app, port: (app.server.address() as AddressInfo).port, upstream, cp, admin,
     alice: await login(app, 'alice', 'alice-password-123'),
     bob: await login(app, 'bob', 'bob-password-123'),
-    aliceId, bobId, grainId: grain.id, grainHost: `${grain.id}.${SHELL_HOST}`,
+    aliceId, bobId, grainId: grain.id, grainHost: `${grain.id}.${SHELL_HOST}`, prefix,
   }
 }
 
