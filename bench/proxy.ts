@@ -7,8 +7,9 @@
  *      via core/sharing, header injection, CSP),
  *   5. through nginx (TLS), when `nginx` is installed.
  * Each server runs in its own process; autocannon runs here, at moderate load
- * (10 connections, 1 request in flight each). Prints a table, then one line
- * of JSON with the figures LAST.
+ * (10 connections, 1 request in flight each; BENCH_CONNECTIONS to change),
+ * in turns (BENCH_ROUNDS rounds of BENCH_DURATION_S seconds each, medians
+ * kept). Prints a table, then one line of JSON with the figures LAST.
  *
  * Run: `npm run bench:proxy` (needs `REDIS_URL`, or starts a private
  * redis-server on a Unix socket).
@@ -22,9 +23,11 @@ import { join } from 'node:path'
 import autocannon from 'autocannon'
 import type { FastifyInstance } from 'fastify'
 
-const CONNECTIONS = 10
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10)
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8)
 const WARMUP_S = 2
+/** Targets are measured in turns, ROUNDS times, and the median kept: the machine is shared, and load comes and goes. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const BODY = JSON.stringify({ ok: true, text: 'hello from a grain' })
 const HERE = new URL('.', import.meta.url).pathname
 
@@ -104,11 +107,20 @@ function start (args: string[]): Promise<{ child: ChildProcess, info: { port: nu
   })
 }
 
+const run = (target: Target, duration: number): Promise<autocannon.Result> =>
+  autocannon({ url: target.url, connections: CONNECTIONS, pipelining: 1, duration, headers: target.headers ?? {} })
+
 async function measure (target: Target): Promise<Figures> {
-  const run = (duration: number): Promise<autocannon.Result> => autocannon({ url: target.url, connections: CONNECTIONS, pipelining: 1, duration, headers: target.headers ?? {} })
-  await run(WARMUP_S)
-  const r = await run(DURATION_S)
+  const r = await run(target, DURATION_S)
   return { reqPerSec: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx }
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
+function medianOf (runs: Figures[]): Figures {
+  return {
+    reqPerSec: median(runs.map((r) => r.reqPerSec)), p50Ms: median(runs.map((r) => r.p50Ms)), p99Ms: median(runs.map((r) => r.p99Ms)),
+    errors: runs.reduce((a, r) => a + r.errors, 0), non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
+  }
 }
 
 function nginxConfig (dir: string, upstreamPort: number, cert: string, key: string): string {
@@ -165,18 +177,24 @@ async function main (): Promise<void> {
       process.stderr.write('nginx not installed: skipping it\n')
     }
 
+    for (const t of targets) await run(t, WARMUP_S)
+    const runs = new Map<string, Figures[]>(targets.map((t) => [t.name, []]))
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const t of targets) runs.get(t.name)!.push(await measure(t))
+    }
     const results: Record<string, Figures> = {}
     for (const t of targets) {
-      results[t.name] = await measure(t)
+      results[t.name] = medianOf(runs.get(t.name)!)
       const f = results[t.name]!
       process.stdout.write(`${t.name.padEnd(16)} ${String(f.reqPerSec).padStart(7)} req/s  p50 ${f.p50Ms} ms  p99 ${f.p99Ms} ms  errors ${f.errors}  non-2xx ${f.non2xx}\n`)
     }
     const base = results['http-proxy-tls']!
     const granary = results.granary!
     const line: Record<string, number | string> = {
-      machine: '2 cores, 24 GiB', connections: CONNECTIONS, duration_s: DURATION_S,
+      machine: '2 cores, 24 GiB', connections: CONNECTIONS, duration_s: DURATION_S, rounds: ROUNDS,
       ...Object.fromEntries(Object.entries(results).flatMap(([k, f]) => [[`${k}_req_per_s`, f.reqPerSec], [`${k}_p50_ms`, f.p50Ms], [`${k}_p99_ms`, f.p99Ms]])),
       granary_vs_http_proxy_tls_throughput_ratio: Number((granary.reqPerSec / base.reqPerSec).toFixed(3)),
+      granary_vs_http_proxy_throughput_ratio: Number((granary.reqPerSec / results['http-proxy']!.reqPerSec).toFixed(3)),
       granary_added_p99_ms: granary.p99Ms - base.p99Ms,
       granary_errors: granary.errors + granary.non2xx,
     }
