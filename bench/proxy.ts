@@ -177,6 +177,9 @@ async function main (): Promise<void> {
       process.stderr.write('nginx not installed: skipping it\n')
     }
 
+    // BENCH_ONLY=granary,http-proxy-tls: measure only these (e.g. with BENCH_PROFILE).
+    const only = process.env.BENCH_ONLY?.split(',')
+    if (only !== undefined) targets.splice(0, targets.length, ...targets.filter((t) => only.includes(t.name)))
     for (const t of targets) await run(t, WARMUP_S)
     const runs = new Map<string, Figures[]>(targets.map((t) => [t.name, []]))
     for (let round = 0; round < ROUNDS; round++) {
@@ -188,13 +191,13 @@ async function main (): Promise<void> {
       const f = results[t.name]!
       process.stdout.write(`${t.name.padEnd(16)} ${String(f.reqPerSec).padStart(7)} req/s  p50 ${f.p50Ms} ms  p99 ${f.p99Ms} ms  errors ${f.errors}  non-2xx ${f.non2xx}\n`)
     }
-    const base = results['http-proxy-tls']!
-    const granary = results.granary!
+    const base = results['http-proxy-tls'] ?? results.granary!
+    const granary = results.granary ?? base
     const line: Record<string, number | string> = {
       machine: '2 cores, 24 GiB', connections: CONNECTIONS, duration_s: DURATION_S, rounds: ROUNDS,
       ...Object.fromEntries(Object.entries(results).flatMap(([k, f]) => [[`${k}_req_per_s`, f.reqPerSec], [`${k}_p50_ms`, f.p50Ms], [`${k}_p99_ms`, f.p99Ms]])),
       granary_vs_http_proxy_tls_throughput_ratio: Number((granary.reqPerSec / base.reqPerSec).toFixed(3)),
-      granary_vs_http_proxy_throughput_ratio: Number((granary.reqPerSec / results['http-proxy']!.reqPerSec).toFixed(3)),
+      granary_vs_http_proxy_throughput_ratio: Number((granary.reqPerSec / (results['http-proxy'] ?? granary).reqPerSec).toFixed(3)),
       granary_added_p99_ms: granary.p99Ms - base.p99Ms,
       granary_errors: granary.errors + granary.non2xx,
     }
