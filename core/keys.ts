@@ -96,7 +96,8 @@ export const keys = {
  * | `api-token:<sha256(token)>` | hash | userId, name, createdAt |
  * | `api-tokens:user:<userId>` | set | token hashes of the user |
  * | `grain-handoff:<sha256(token)>` | string, TTL 60 s | JSON {userId, grainId, next}; deleted when used |
- * | `grain-perm-changes` | pub/sub channel | JSON {grainId} published when a grain's shares change |
+ * | `grain-perm-changes` | pub/sub channel | a grainId, published when a grain's shares change |
+ * | `sessions-ended` | pub/sub channel | `s:<sha256(session id)>` or `u:<userId>`, published when sessions end (cached grain sessions are dropped) |
  */
 export const proxyKeys = {
   session: (idHash: string) => `session:${idHash}`,
@@ -112,4 +113,5 @@ export const proxyKeys = {
   userApiTokens: (userId: string) => `api-tokens:user:${userId}`,
   grainHandoff: (tokenHash: string) => `grain-handoff:${tokenHash}`,
   grainPermissionChanges: () => 'grain-perm-changes',
+  sessionsEnded: () => 'sessions-ended',
 } as const

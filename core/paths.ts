@@ -7,6 +7,8 @@ export const dataPaths = (dataDir: string) => {
     root,
     controlPlaneSocket: join(root, 'control-plane.sock'),
     controlPlaneSecret: join(root, 'control-plane.secret'),
+    /** The proxy's own secret (X-User-Id derivation); never leaves the proxy. */
+    proxySecret: join(root, 'proxy.secret'),
     grains: join(root, 'grains'),
     tls: join(root, 'tls'),
     /** Written by the proxy once it listens: the URL users open. */

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import swagger from '@fastify/swagger'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { httpErrors } from '../core/http-errors.js'
 import { redisAnswers, redisPlugin } from '../core/redis.js'
@@ -20,6 +20,7 @@ import { ensureAdmin } from './auth/admin-setup.js'
 import { authenticate } from './auth/authenticate.js'
 import { oidcLogin } from './auth/oidc.js'
 import { parseOidcProviders, type OidcProviderConfig } from './auth/oidc-providers.js'
+import type { ScryptParams } from './auth/passwords.js'
 import type { SessionTimes } from './auth/sessions.js'
 import type { ControlPlaneClient } from './control-plane-client.js'
 import { accessReporter } from './grain/access-reporter.js'
@@ -28,6 +29,7 @@ import { upstreams } from './grain/upstreams.js'
 import { grainSockets } from './grain/websockets.js'
 import { classifyHost } from './http/origins.js'
 import { proxyKeys } from '../core/keys.js'
+import { proxyEvents } from './events.js'
 import { makeServices } from './services.js'
 import { HSTS_VALUE, hostnameOf, httpsOptions, type TlsMaterial } from './tls.js'
 import { uiRoutes } from './ui-plugin.js'
@@ -40,6 +42,8 @@ export interface ProxyOptions {
   redisUrl?: string
   redisKeyPrefix?: string
   sessionTimes?: SessionTimes
+  /** scrypt cost for new password hashes (tests use a cheap one); default SCRYPT_PARAMS. */
+  scryptParams?: ScryptParams
   /** OpenID Connect providers; default: parsed from `config.oidcProviders`. */
   oidcProviders?: OidcProviderConfig[]
   /** Tests only: allow `http://` OpenID issuers on loopback. */
@@ -67,7 +71,7 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
   const base: FastifyServerOptions = {
     logger: opts.logger ?? false,
     // No per-request logging: grain traffic is the hot path, and URLs may carry secrets.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.config.bodyLimitBytes,
     trustProxy: false,
     // Requests to a grain host are routed under one prefix, so no shell route ever answers on a grain host.
@@ -78,17 +82,21 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
   const providers = opts.oidcProviders ?? parseOidcProviders(opts.config.oidcProviders)
   const redisUrl = opts.redisUrl ?? opts.config.redisUrl
   const permissionChannel = (opts.redisKeyPrefix ?? '') + proxyKeys.grainPermissionChanges()
+  const sessionsChannel = (opts.redisKeyPrefix ?? '') + proxyKeys.sessionsEnded()
   const secret = opts.serverSecret ?? randomBytes(32).toString('hex')
   if (redisUrl === undefined) throw new Error('the proxy needs REDIS_URL')
   await app.register(httpErrors)
   app.addHook('onSend', async (_request, reply) => { reply.header('strict-transport-security', HSTS_VALUE) })
-  await app.register(redisPlugin, { url: redisUrl, ...(opts.redisKeyPrefix !== undefined ? { keyPrefix: opts.redisKeyPrefix } : {}) })
+  // Auto-pipelining: the session and share-graph reads of one request (and of concurrent ones) share one write.
+  await app.register(redisPlugin, { url: redisUrl, autoPipelining: true, ...(opts.redisKeyPrefix !== undefined ? { keyPrefix: opts.redisKeyPrefix } : {}) })
   await app.register(fp(async (instance: FastifyInstance) => {
     instance.decorate('services', makeServices(instance.redis, {
       controlPlane: opts.controlPlane,
       apps: opts.apps ?? staticAppDirectory([]),
       sessionTimes: opts.sessionTimes,
-      permissionChannel: permissionChannel,
+      scryptParams: opts.scryptParams,
+      permissionChannel,
+      sessionsChannel,
     }))
   }, { name: 'granary-services', dependencies: ['granary-redis'] }))
   await app.register(swagger, { openapi: { info: { title: 'Granary API', version: '1' }, components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } } })
@@ -112,6 +120,9 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
     api.get('/api/docs/json', { schema: { hide: true } }, async () => app.swagger())
   })
 
+  const events = await proxyEvents(redisUrl)
+  app.addHook('onClose', async () => { await events.close() })
+  await events.on(sessionsChannel, (message) => { app.services.sessions.forget(message) })
   const grainUpstreams = upstreams(opts.controlPlane, opts.wakeTimeoutMs)
   const reporter = accessReporter(opts.controlPlane, opts.reportIntervalMs, (err) => app.log.warn({ err }, 'access report failed'))
   app.addHook('onClose', async () => { await reporter.close() })
@@ -124,7 +135,7 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
     baseHost, secret, sharing: app.services.sharing, upstreams: grainUpstreams, reporter, handoffs: app.services.handoffs, bodyLimit: opts.config.bodyLimitBytes, identity,
   })
   await app.register(grainSockets, {
-    baseHost, secret, upstreams: grainUpstreams, reporter, identity, redisUrl, permissionChannel, recheckIntervalMs: opts.reportIntervalMs,
+    baseHost, secret, upstreams: grainUpstreams, reporter, identity, events, permissionChannel, recheckIntervalMs: opts.reportIntervalMs,
   })
 
   const { setupToken } = await ensureAdmin(app.redis, app.services, opts.config.adminPassword)

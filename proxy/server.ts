@@ -1,11 +1,13 @@
 /** Entry point: `node proxy/server.js`. Prints the URL to open and writes it to `<data dir>/proxy.url`. */
 import { writeFileSync } from 'node:fs'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dataPaths } from '../core/paths.js'
 import { ensureSecretFile } from '../core/secrets.js'
 import { loadProxyConfig } from '../core/settings.js'
 import { closeOnSignals, loadOrExit, loggerOptions } from '../core/start.js'
 import { build } from './app.js'
+import { loadManifestDirectory, staticAppDirectory } from './apps.js'
 import { parseOidcProviders } from './auth/oidc-providers.js'
 import { controlPlaneClient } from './control-plane-client.js'
 import { hostnameOf, loadTls, redirectServer } from './tls.js'
@@ -19,17 +21,24 @@ const controlPlane = controlPlaneClient(
 )
 const tls = await loadTls({ certFile: config.tlsCert, keyFile: config.tlsKey, tlsDir: paths.tls, baseDomain: config.baseDomain })
 
-const app = await build({ config, controlPlane, tls, oidcProviders, logger: loggerOptions(config.logLevel) })
+const invalidManifests: string[] = []
+// Until an app store exists, the proxy knows the manifests shipped in the repository's manifests/ directory.
+const apps = staticAppDirectory(loadManifestDirectory(new URL('../manifests', import.meta.url).pathname, (file, problem) => invalidManifests.push(`${file}: ${problem}`)))
+
+const app = await build({ config, controlPlane, tls, oidcProviders, apps, serverSecret: ensureSecretFile(paths.proxySecret), logger: loggerOptions(config.logLevel) })
+for (const problem of invalidManifests) app.log.warn({ problem }, 'manifest skipped')
 closeOnSignals(app)
+const plainServer: { redirect?: Server } = {}
+app.addHook('onClose', (_app, done) => { if (plainServer.redirect === undefined) done(); else plainServer.redirect.close(() => done()) })
 await app.listen({ host: config.host, port: config.port })
 const port = config.publicPort ?? (app.server.address() as AddressInfo).port
 
-const redirect = redirectServer(port)
+const plain = redirectServer(port)
+plainServer.redirect = plain
 await new Promise<void>((resolve, reject) => {
-  redirect.once('error', reject)
-  redirect.listen(config.httpPort, config.host, () => resolve())
+  plain.once('error', reject)
+  plain.listen(config.httpPort, config.host, () => resolve())
 })
-app.addHook('onClose', (_app, done) => { redirect.close(() => done()) })
 
 const url = `https://${hostnameOf(config.baseDomain)}${port === 443 ? '' : `:${port}`}/`
 if (app.setupToken !== undefined) {
@@ -39,4 +48,4 @@ if (app.setupToken !== undefined) {
   app.log.warn({ setupUrl }, 'open the setup link to choose the admin password')
 }
 writeFileSync(paths.proxyUrl, url + '\n')
-app.log.info({ url, selfSigned: tls.selfSigned, httpPort: (redirect.address() as AddressInfo).port }, 'proxy listening')
+app.log.info({ url, selfSigned: tls.selfSigned, httpPort: (plain.address() as AddressInfo).port }, 'proxy listening')

@@ -7,8 +7,9 @@ import { redisGrainRecordStore, type GrainRecordStore } from '../core/grain-reco
 import { redisUserStore, type UserStore } from '../core/users.js'
 import { redisApiTokenStore, type ApiTokenStore } from './auth/api-tokens.js'
 import { redisLoginThrottle, type LoginThrottle } from './auth/login-throttle.js'
-import { redisPasswordStore, type PasswordStore } from './auth/passwords.js'
-import { redisSessionStore, type SessionStore, type SessionTimes } from './auth/sessions.js'
+import { redisPasswordStore, type PasswordStore, type ScryptParams } from './auth/passwords.js'
+import { cachingSessionStore, type CachingSessionStore } from './auth/session-cache.js'
+import { redisSessionStore, type SessionTimes } from './auth/sessions.js'
 import { SharingService } from '../core/sharing/index.js'
 import { appPermissionIds, type AppDirectory } from './apps.js'
 import type { ControlPlaneClient } from './control-plane-client.js'
@@ -17,7 +18,7 @@ import { redisHandoffStore, type HandoffStore } from './grain/handoff.js'
 export interface ProxyServices {
   users: UserStore
   passwords: PasswordStore
-  sessions: SessionStore
+  sessions: CachingSessionStore
   apiTokens: ApiTokenStore
   throttle: LoginThrottle
   grains: GrainRecordStore
@@ -39,18 +40,20 @@ export interface ServicesOptions {
   controlPlane: ControlPlaneClient
   apps: AppDirectory
   sessionTimes?: SessionTimes | undefined
-  /** The pub/sub channel for permission changes (Redis key prefixes do not apply to channels). */
+  scryptParams?: ScryptParams | undefined
+  /** The pub/sub channels for permission changes and ended sessions (Redis key prefixes do not apply to channels). */
   permissionChannel: string
+  sessionsChannel: string
 }
 
 export function makeServices (redis: Redis, opts: ServicesOptions): ProxyServices {
   const { controlPlane, apps } = opts
-  const sessions = redisSessionStore(redis, opts.sessionTimes)
+  const sessions = cachingSessionStore(redisSessionStore(redis, opts.sessionTimes), async (message) => { await redis.publish(opts.sessionsChannel, message) })
   const users = redisUserStore(redis)
   const apiTokens = redisApiTokenStore(redis)
   return {
     users,
-    passwords: redisPasswordStore(redis),
+    passwords: redisPasswordStore(redis, opts.scryptParams),
     sessions,
     apiTokens,
     throttle: redisLoginThrottle(redis),

@@ -8,8 +8,9 @@ import type { Redis } from 'ioredis'
 import { AUTH_ERR_WEAK_PASSWORD } from '../../core/errors.js'
 import { proxyKeys } from '../../core/keys.js'
 
+export interface ScryptParams { N: number, r: number, p: number }
 /** N = 2^15, r = 8, p = 1: about 32 MiB and a few tens of ms per check on the target machine. */
-export const SCRYPT_PARAMS = { N: 32768, r: 8, p: 1 } as const
+export const SCRYPT_PARAMS: ScryptParams = { N: 32768, r: 8, p: 1 }
 const KEY_LENGTH = 32
 const SALT_BYTES = 16
 export const PASSWORD_MIN = 8
@@ -25,10 +26,10 @@ export function checkPasswordPolicy (password: string): void {
 }
 
 /** `scrypt$N$r$p$salt$hash`. */
-export async function hashPassword (password: string): Promise<string> {
+export async function hashPassword (password: string, params: ScryptParams = SCRYPT_PARAMS): Promise<string> {
   const salt = randomBytes(SALT_BYTES)
-  const key = await derive(password, salt, SCRYPT_PARAMS)
-  return ['scrypt', SCRYPT_PARAMS.N, SCRYPT_PARAMS.r, SCRYPT_PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join('$')
+  const key = await derive(password, salt, params)
+  return ['scrypt', params.N, params.r, params.p, salt.toString('base64url'), key.toString('base64url')].join('$')
 }
 
 /** True when `password` matches `stored`; false for a malformed or foreign hash. Constant-time comparison. */
@@ -36,14 +37,12 @@ export async function verifyPassword (password: string, stored: string): Promise
   const [scheme, n, r, p, salt, hash] = stored.split('$')
   if (scheme !== 'scrypt' || salt === undefined || hash === undefined) return false
   const params = { N: Number(n), r: Number(r), p: Number(p) }
-  if (![params.N, params.r, params.p].every((x) => Number.isInteger(x) && x > 0)) return false
+  // Bounds keep a tampered hash from asking for gigabytes of memory.
+  if (![params.N, params.r, params.p].every((x) => Number.isInteger(x) && x > 0) || params.N > 1 << 20 || params.r > 32 || params.p > 16) return false
   const expected = Buffer.from(hash, 'base64url')
   const actual = await derive(password, Buffer.from(salt, 'base64url'), params)
   return expected.length === actual.length && timingSafeEqual(expected, actual)
 }
-
-// Checked when the account does not exist, so a wrong username takes as long as a wrong password.
-let dummyHash: Promise<string> | undefined
 
 export interface PasswordStore {
   /** Sets (or replaces) the user's password; throws AUTH_ERR_WEAK_PASSWORD if it breaks the policy. */
@@ -54,16 +53,18 @@ export interface PasswordStore {
   has(userId: string): Promise<boolean>
 }
 
-export function redisPasswordStore (redis: Redis): PasswordStore {
+export function redisPasswordStore (redis: Redis, params: ScryptParams = SCRYPT_PARAMS): PasswordStore {
+  // Checked when the account has no password, so a wrong username takes as long as a wrong password.
+  let dummyHash: Promise<string> | undefined
   return {
     async set (userId, password) {
       checkPasswordPolicy(password)
-      await redis.set(proxyKeys.password(userId), await hashPassword(password))
+      await redis.set(proxyKeys.password(userId), await hashPassword(password, params))
     },
     async verify (userId, password) {
       const stored = userId === undefined ? null : await redis.get(proxyKeys.password(userId))
       if (stored === null || password.length > PASSWORD_MAX) {
-        dummyHash ??= hashPassword('not a password')
+        dummyHash ??= hashPassword('not a password', params)
         await verifyPassword(password.slice(0, PASSWORD_MAX), await dummyHash)
         return false
       }

@@ -57,6 +57,18 @@ if left <= 0 then redis.call('DEL', KEYS[1]) return nil end
 redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[2]), left))
 return h`
 
+const GET_SCRIPT_SHA = createHash('sha1').update(GET_SCRIPT).digest('hex')
+
+/** EVALSHA (the script is sent only once per Redis server), falling back to EVAL when the server does not know it yet. */
+async function evalCached (redis: Redis, script: string, sha: string, keyList: string[], args: string[]): Promise<unknown> {
+  try {
+    return await redis.evalsha(sha, keyList.length, ...keyList, ...args)
+  } catch (err) {
+    if (!String((err as Error).message).includes('NOSCRIPT')) throw err
+    return redis.eval(script, keyList.length, ...keyList, ...args)
+  }
+}
+
 export interface SessionTimes { idleMs?: number, maxAgeMs?: number }
 
 export function redisSessionStore (redis: Redis, times: SessionTimes = {}): SessionStore {
@@ -78,7 +90,7 @@ export function redisSessionStore (redis: Redis, times: SessionTimes = {}): Sess
     },
     async get (id, kind, grainId) {
       if (id.length < 16 || id.length > 128) return undefined
-      const raw = await redis.eval(GET_SCRIPT, 1, proxyKeys.session(hashSecret(id)), String(Date.now()), String(idleMs), String(maxAgeMs)) as string[] | null
+      const raw = await evalCached(redis, GET_SCRIPT, GET_SCRIPT_SHA, [proxyKeys.session(hashSecret(id))], [String(Date.now()), String(idleMs), String(maxAgeMs)]) as string[] | null
       if (raw === null) return undefined
       const h: Record<string, string> = {}
       for (let i = 0; i + 1 < raw.length; i += 2) h[raw[i]!] = raw[i + 1]!

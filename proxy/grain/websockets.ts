@@ -14,10 +14,10 @@ import { connect, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { connectRedis } from '../../core/redis.js'
 import { parsePrincipal, type Principal } from '../../core/sharing/index.js'
 import { withoutOwnCookies } from '../http/cookies.js'
 import { claimedOrigin, classifyHost, isSameOrigin } from '../http/origins.js'
+import type { ProxyEvents } from '../events.js'
 import type { AccessReporter } from './access-reporter.js'
 import { injectGrainHeaders } from './headers.js'
 import { resolveGrainIdentity, type IdentityDeps } from './identity.js'
@@ -31,7 +31,7 @@ export interface GrainSocketsOptions {
   upstreams: Upstreams
   reporter: AccessReporter
   identity: IdentityDeps
-  redisUrl: string
+  events: ProxyEvents
   permissionChannel: string
   recheckIntervalMs?: number | undefined
 }
@@ -67,10 +67,7 @@ export const grainSockets = fp(async function grainSockets (app: FastifyInstance
     }
   }
 
-  const subscriber = connectRedis(opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 })
-  await subscriber.connect()
-  await subscriber.subscribe(opts.permissionChannel)
-  subscriber.on('message', (_channel: string, grainId: string) => {
+  await opts.events.on(opts.permissionChannel, (grainId) => {
     recheck(grainId).catch((err: unknown) => app.log.warn({ err, grainId }, 'WebSocket re-check failed'))
   })
   const timer = setInterval(() => {
@@ -139,6 +136,5 @@ export const grainSockets = fp(async function grainSockets (app: FastifyInstance
     clearInterval(timer)
     app.server.off('upgrade', onUpgrade)
     for (const set of open.values()) for (const s of set) { s.client.destroy(); s.upstream.destroy() }
-    await subscriber.quit()
   })
 }, { name: 'granary-grain-sockets' })

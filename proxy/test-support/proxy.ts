@@ -28,6 +28,8 @@ export async function testProxy (t: TestContext, options: Partial<ProxyOptions> 
     controlPlane: unusedControlPlane,
     redisUrl: testRedisUrl(),
     redisKeyPrefix: uniquePrefix(),
+    // Cheap hashes: tests log in often; the production cost is tested in passwords' own test.
+    scryptParams: { N: 1024, r: 8, p: 1 },
     ...rest,
   })
   t.after(() => app.close())
