@@ -1,9 +1,12 @@
-/* global FormData */
+/* global FormData, setTimeout */
 // The public API as the UI sees it. Every call goes through `call()`: JSON in
 // and out, the session cookie sent (same origin), errors thrown as ApiError
 // carrying the server's `{error:{code,message}}`. The `norm*` functions turn
 // the server's answers into the few shapes the screens use, so a change in
 // the API's shape is absorbed here, in one place.
+
+const NETWORK_RETRIES = 2
+const NETWORK_RETRY_DELAY_MS = 300
 
 export class ApiError extends Error {
   constructor (status, code, message) {
@@ -22,10 +25,16 @@ export async function call (method, path, body) {
     init.body = JSON.stringify(body)
   }
   let res
-  try {
-    res = await fetch(path, init)
-  } catch {
-    throw new ApiError(0, 'NETWORK', 'The server cannot be reached. Check your connection and try again.')
+  // Reads are retried after a network failure (Chromium aborts requests in flight when a
+  // network interface comes or goes, e.g. on a Docker host); writes are not, as one may have landed.
+  const attempts = method === 'GET' ? NETWORK_RETRIES + 1 : 1
+  for (let attempt = 1; res === undefined; attempt++) {
+    try {
+      res = await fetch(path, init)
+    } catch {
+      if (attempt >= attempts) throw new ApiError(0, 'NETWORK', 'The server cannot be reached. Check your connection and try again.')
+      await new Promise((resolve) => setTimeout(resolve, NETWORK_RETRY_DELAY_MS))
+    }
   }
   const text = await res.text()
   let data = null

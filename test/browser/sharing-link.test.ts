@@ -27,7 +27,11 @@ test('a viewer link opened by a second user gives read access; revoking it takes
   const admin = await newPerson(browser)
   const alice = await newPerson(browser)
   const erin = await newPerson(browser)
-  t.after(() => Promise.all([admin.context.close(), alice.context.close(), erin.context.close()]))
+  t.after(async () => {
+    // What each person saw last: the first place to look when this test fails.
+    for (const [who, p] of Object.entries({ admin, alice, erin })) await screenshot(p.page, `sharing-link-last-${who}`).catch(() => {})
+    await Promise.all([admin.context.close(), alice.context.close(), erin.context.close()])
+  })
   await login(admin.page, stack.url, 'admin', stack.adminPassword)
   await createUser(admin.page, 'alice', 'alice-password', 'Alice')
   await createUser(admin.page, 'erin', 'erin-password', 'Erin')
