@@ -1,4 +1,4 @@
-/* global FormData, setTimeout */
+/* global FormData */
 // The public API as the UI sees it. Every call goes through `call()`: JSON in
 // and out, the session cookie sent (same origin), errors thrown as ApiError
 // carrying the server's `{error:{code,message}}`. The `norm*` functions turn
