@@ -10,6 +10,15 @@
  * | `grains:owned:<userId>` | zset | grainIds owned by the user, scored by createdAt |
  * | `grains:all` | zset | every grainId, scored by createdAt |
  *
+ *
+ * Grain run state (control plane, `control-plane/run-state.ts`):
+ *
+ * | key | type | holds |
+ * | --- | --- | --- |
+ * | `grain-run:<grainId>` | hash | state (`starting`/`running`/`paused`/`stopped`/`failed`), containerId, since (ms), reason |
+ * | `grain-runs:live` | set | grainIds whose run state is `starting`, `running` or `paused` (what reconciliation checks after a crash) |
+ * | `grain:<grainId>:*` | any | per-grain data of other modules (shares, links, ...): everything under `grainScope(grainId)` is deleted with the grain |
+ *
  * Sections for apps, shares, links, tokens, sessions and audit are added by
  * the modules that own them, below, each with its table.
  *
@@ -28,8 +37,17 @@
  * | `grain:<grainId>:tokens` | hash | tokenId → JSON API token record (user, permissions, label, expiresAt, edgeId, secret hash) |
  * | `grain:<grainId>:inbound` | hash | userId → number of edges ending at that user |
  * | `grain:<grainId>:audit` | stream | one entry per share, revoke, link create/redeem/revoke, token create/revoke: action, actor, ids, permissions, at, version (capped, approximate MAXLEN) |
+ * | `grain:<grainId>:sharing:changes` | stream | ids `<version>-<n>`; one entry per record a write set or deleted: `k` (`e` edge, `l` link, `t` token), `i` id, `v` value (`''` = deleted); capped; lets a process catch up from its cached version without reloading the graph |
  * | `grains:shared-with:<userId>` | zset | grainIds where the user is the recipient of at least one edge, scored by first share time |
  * | `sharing:secret:<sha256 hex>` | string | `<grainId>:link:<linkId>` or `<grainId>:token:<tokenId>` for a link or API token secret (never stored in clear); expires with it |
+ *
+ * ## Apps (`core/apps.ts`)
+ *
+ * | key | type | holds |
+ * | --- | --- | --- |
+ * | `app:<appId>` | hash | id, currentVersion, createdAt, updatedAt |
+ * | `app:<appId>:versions` | hash | version → JSON `AppVersion` (manifest, imageRef, imageId, createdAt) |
+ * | `apps:all` | zset | every appId, scored by createdAt |
  */
 
 export const keys = {
@@ -47,8 +65,16 @@ export const keys = {
   apiTokens: (grainId: string) => `grain:${grainId}:tokens`,
   inbound: (grainId: string) => `grain:${grainId}:inbound`,
   sharingAudit: (grainId: string) => `grain:${grainId}:audit`,
+  sharingChanges: (grainId: string) => `grain:${grainId}:sharing:changes`,
   grainsSharedWith: (userId: string) => `grains:shared-with:${userId}`,
   sharingSecret: (secretHash: string) => `sharing:secret:${secretHash}`,
+  app: (appId: string) => `app:${appId}`,
+  appVersions: (appId: string) => `app:${appId}:versions`,
+  appsAll: () => 'apps:all',
+  grainRun: (grainId: string) => `grain-run:${grainId}`,
+  grainRunsLive: () => 'grain-runs:live',
+  /** Prefix of every per-grain key other modules keep (shares, links, ...); removed when the grain is deleted. */
+  grainScope: (grainId: string) => `grain:${grainId}:`,
 } as const
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
 import { modelEffective, modelList, type ModelEdge } from '../../test/support/sharing-model.js'
-import { accessPaths, effectivePermissions, parsePrincipal, solve, type GraphEdge, type ShareGraph } from './graph.js'
+import { accessPaths, effectivePermissions, extend, parsePrincipal, solve, type GraphEdge, type ShareGraph } from './graph.js'
 
 const APP = ['read', 'comment', 'write', 'admin']
 const graph = (edges: GraphEdge[], appPermissions = APP): ShareGraph => ({ owner: 'user:o', appPermissions, edges })
@@ -89,4 +89,20 @@ test('property: solve agrees with the reference model on 2,000 random graphs', (
       assert.deepEqual(s.edgeGrants(edge.id), modelList(model, APP, edge.from).filter((p) => carried.includes(p)))
     }
   }), { numRuns: 2000 })
+})
+
+test('property: extending a solution with new edges equals solving afresh (1,000 random graphs)', () => {
+  fc.assert(fc.property(arbEdges, arbEdges, fc.array(fc.constantFrom('f', 'g'), { maxLength: 3 }), (base, more, strangers) => {
+    const toEdges = (raw: typeof base, offset: number): GraphEdge[] => raw.map((r, i) => ({ id: String(offset + i), from: `user:${r.from}`, to: `user:${r.to}`, permissions: r.permissions }))
+    const first = toEdges(base, 0)
+    // New edges may also name principals the first graph never saw.
+    const added = toEdges(more, 1000).concat(strangers.map((x, i) => e(`s${i}`, 'a', x, 'all')))
+    const grown = extend(solve(graph(first)), added)
+    const fresh = solve(graph([...first, ...added]))
+    for (const n of [...NAMES, 'f', 'g']) assert.deepEqual(grown.permissionsOf(`user:${n}`), fresh.permissionsOf(`user:${n}`))
+    for (const edge of [...first, ...added]) assert.deepEqual(grown.edgeGrants(edge.id), fresh.edgeGrants(edge.id))
+    // Chained extensions too.
+    const twice = extend(extend(solve(graph(first)), added.slice(0, 3)), added.slice(3))
+    for (const n of NAMES) assert.deepEqual(twice.permissionsOf(`user:${n}`), fresh.permissionsOf(`user:${n}`))
+  }), { numRuns: 1000 })
 })

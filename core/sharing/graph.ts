@@ -65,6 +65,25 @@ export interface Solution {
 }
 
 /**
+ * The solver's working state, kept inside a Solution so that `extend` can
+ * add edges without starting over. Never mutated once a Solution holds it.
+ */
+interface State {
+  graph: ShareGraph
+  words: number
+  bit: Map<string, number>
+  full: Uint32Array
+  index: Map<Principal, number>
+  names: Principal[]
+  edgeFrom: Int32Array
+  edgeTo: Int32Array
+  edgeMask: Uint32Array
+  eff: Uint32Array
+}
+
+const states = new WeakMap<Solution, State>()
+
+/**
  * Solves the whole graph in one worklist pass: effective permissions of every
  * principal. Bitmask per principal (32 permissions per word); a principal is
  * re-queued only when its mask grows, so the pass costs O(edges × permissions)
@@ -76,31 +95,69 @@ export function solve (graph: ShareGraph): Solution {
   const words = Math.max(1, Math.ceil(perms.length / 32))
   const bit = new Map<string, number>()
   perms.forEach((p, i) => bit.set(p, i))
+  const full = new Uint32Array(words)
+  for (let b = 0; b < perms.length; b++) full[b >>> 5]! |= 1 << (b & 31)
+  const state = addEdges({
+    graph: { ...graph, edges: [] }, words, bit, full, index: new Map([[graph.owner, 0]]), names: [graph.owner],
+    edgeFrom: new Int32Array(0), edgeTo: new Int32Array(0), edgeMask: new Uint32Array(0), eff: new Uint32Array(0),
+  }, graph.edges)
+  state.eff.set(full, 0) // the owner is principal 0
+  propagate(state, [0])
+  return solution(state)
+}
 
-  const index = new Map<Principal, number>()
-  const names: Principal[] = []
+/**
+ * The solution of the graph with `added` edges on top: equal to solving it
+ * afresh, but costs only the propagation the new edges cause (adding edges
+ * only ever grows permissions, so the old fixpoint is a safe start). Removing
+ * edges has no such shortcut: solve again.
+ */
+export function extend (previous: Solution, added: readonly GraphEdge[]): Solution {
+  const before = states.get(previous)
+  if (before === undefined) return solve({ ...previous.graph, edges: [...previous.graph.edges, ...added] })
+  const oldCount = before.edgeFrom.length
+  const state = addEdges({ ...before, index: new Map(before.index), names: [...before.names] }, added)
+  const seeds: number[] = []
+  for (let k = oldCount; k < state.edgeFrom.length; k++) seeds.push(state.edgeFrom[k]!)
+  propagate(state, seeds)
+  return solution(state)
+}
+
+/** A new state with the edges appended (principal indexes, masks, grown arrays). */
+function addEdges (s: State, edges: readonly GraphEdge[]): State {
+  const { words, bit, full, index, names } = s
   const idOf = (p: Principal): number => {
     let i = index.get(p)
     if (i === undefined) { i = names.length; index.set(p, i); names.push(p) }
     return i
   }
-  idOf(graph.owner)
-  const edgeCount = graph.edges.length
-  const edgeFrom = new Int32Array(edgeCount)
-  const edgeTo = new Int32Array(edgeCount)
-  const edgeMask = new Uint32Array(edgeCount * words)
-  const edgeIndex = new Map<string, number>()
-  const full = new Uint32Array(words)
-  for (let b = 0; b < perms.length; b++) full[b >>> 5]! |= 1 << (b & 31)
-  graph.edges.forEach((e, k) => {
+  const old = s.edgeFrom.length
+  const count = old + edges.length
+  const edgeFrom = new Int32Array(count)
+  const edgeTo = new Int32Array(count)
+  const edgeMask = new Uint32Array(count * words)
+  edgeFrom.set(s.edgeFrom)
+  edgeTo.set(s.edgeTo)
+  edgeMask.set(s.edgeMask)
+  for (let j = 0; j < edges.length; j++) {
+    const e = edges[j]!
+    const k = old + j
     edgeFrom[k] = idOf(e.from)
     edgeTo[k] = idOf(e.to)
-    edgeIndex.set(e.id, k)
     if (e.permissions === 'all') edgeMask.set(full, k * words)
     else for (const p of e.permissions) { const b = bit.get(p); if (b !== undefined) edgeMask[k * words + (b >>> 5)]! |= 1 << (b & 31) }
-  })
+  }
+  const eff = new Uint32Array(names.length * words)
+  eff.set(s.eff)
+  const graph = { ...s.graph, edges: old === 0 ? edges : [...s.graph.edges, ...edges] }
+  return { ...s, graph, edgeFrom, edgeTo, edgeMask, eff }
+}
 
-  const n = names.length
+/** Runs the worklist from `seeds` until no permission set grows. */
+function propagate (s: State, seeds: readonly number[]): void {
+  const { words, edgeFrom, edgeTo, edgeMask, eff } = s
+  const n = s.names.length
+  const edgeCount = edgeFrom.length
   // Outgoing edges per principal, as a CSR adjacency list.
   const outStart = new Int32Array(n + 1)
   for (let k = 0; k < edgeCount; k++) outStart[edgeFrom[k]! + 1]!++
@@ -109,21 +166,19 @@ export function solve (graph: ShareGraph): Solution {
   const fill = outStart.slice(0, n)
   for (let k = 0; k < edgeCount; k++) outEdges[fill[edgeFrom[k]!]!++] = k
 
-  const eff = new Uint32Array(n * words)
-  eff.set(full, 0) // the owner is principal 0
-  const queue: number[] = [0]
+  const queue: number[] = []
   const queued = new Uint8Array(n)
-  queued[0] = 1
+  for (const i of seeds) if (queued[i] === 0) { queued[i] = 1; queue.push(i) }
   for (let head = 0; head < queue.length; head++) {
-    const s = queue[head]!
-    queued[s] = 0
-    for (let o = outStart[s]!; o < outStart[s + 1]!; o++) {
+    const from = queue[head]!
+    queued[from] = 0
+    for (let o = outStart[from]!; o < outStart[from + 1]!; o++) {
       const k = outEdges[o]!
       const t = edgeTo[k]!
       let grew = false
       for (let w = 0; w < words; w++) {
         const before = eff[t * words + w]!
-        const after = (before | (edgeMask[k * words + w]! & eff[s * words + w]!)) >>> 0
+        const after = (before | (edgeMask[k * words + w]! & eff[from * words + w]!)) >>> 0
         if (after !== before) { eff[t * words + w] = after; grew = true }
       }
       if (grew && queued[t] === 0) { queued[t] = 1; queue.push(t) }
@@ -131,7 +186,11 @@ export function solve (graph: ShareGraph): Solution {
     // Keep the queue array from growing without bound on long runs.
     if (head > 4096 && head * 2 > queue.length) { queue.splice(0, head + 1); head = -1 }
   }
+}
 
+function solution (s: State): Solution {
+  const { graph, words, bit, index, names, edgeFrom, edgeMask, eff } = s
+  const perms = graph.appPermissions
   const listOf = (mask: (w: number) => number): string[] => {
     const out: string[] = []
     for (let b = 0; b < perms.length; b++) if ((mask(b >>> 5) >>> (b & 31)) & 1) out.push(perms[b]!)
@@ -141,7 +200,9 @@ export function solve (graph: ShareGraph): Solution {
     const i = index.get(p)
     return i === undefined ? [] : listOf((w) => eff[i * words + w]!)
   }
-  return {
+  // Only the who-has-access view asks per edge: index edges by id on first use.
+  let edgeIndex: Map<string, number> | undefined
+  const result: Solution = {
     graph,
     permissionsOf,
     holds (p, permission) {
@@ -150,13 +211,16 @@ export function solve (graph: ShareGraph): Solution {
       return i !== undefined && b !== undefined && ((eff[i * words + (b >>> 5)]! >>> (b & 31)) & 1) === 1
     },
     edgeGrants (edgeId) {
+      edgeIndex ??= new Map(graph.edges.map((e, i) => [e.id, i]))
       const k = edgeIndex.get(edgeId)
       if (k === undefined) return []
-      const s = edgeFrom[k]!
-      return listOf((w) => edgeMask[k * words + w]! & eff[s * words + w]!)
+      const from = edgeFrom[k]!
+      return listOf((w) => edgeMask[k * words + w]! & eff[from * words + w]!)
     },
     all: () => names.map((principal) => ({ principal, permissions: permissionsOf(principal) })),
   }
+  states.set(result, s)
+  return result
 }
 
 /** Effective permissions of one principal, in manifest order. Solves the whole graph; keep the `Solution` to ask again. */

@@ -6,19 +6,32 @@
  * never spelled here.
  *
  * Write scripts share one calling convention:
- *   KEYS[1] version  KEYS[2] shares  KEYS[3] audit  KEYS[4] inbound  KEYS[5] grain record, then their own keys;
+ *   KEYS[1] version  KEYS[2] shares  KEYS[3] audit  KEYS[4] inbound  KEYS[5] grain record, then their
+ *   own keys, and last the grain's change log (so KEYS[#KEYS]);
  *   ARGV[1] expected version (`''` = any)  ARGV[2] key prefix of `grains:shared-with:<userId>`
  *   ARGV[3] grainId  ARGV[4] now (ms)  ARGV[5] audit stream cap, then their own arguments, then the
  *   audit entry's field/value pairs.
  * They answer `-1` if the version moved (the caller re-reads and retries),
  * `-3` if the grain record is gone, `0` if what they act on does not exist,
  * else the new version.
+ *
+ * The change log is a stream with ids `<version>-<n>`: every edge, link and
+ * token record a write sets or deletes, so a process holding the graph at
+ * version v can catch up by reading the entries after v instead of the whole
+ * graph (see LOAD). It is capped; a process too far behind loads in full.
  */
+
+/** Change-log entries kept per grain (approximately). */
+export const CHANGE_LOG_MAX_LENGTH = 2_000
 
 export const CONFLICT = -1
 export const GRAIN_GONE = -3
 
 const PRELUDE = `
+local changes = {}
+local function change(kind, id, value)
+  changes[#changes + 1] = {kind, id, value}
+end
 local function precheck()
   if redis.call('EXISTS', KEYS[5]) == 0 then return -3 end
   if ARGV[1] ~= '' and (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return -1 end
@@ -31,6 +44,9 @@ local function bump(auditFrom)
   fields[#fields + 1] = 'version'
   fields[#fields + 1] = tostring(v)
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', unpack(fields))
+  for i, c in ipairs(changes) do
+    redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', '${CHANGE_LOG_MAX_LENGTH}', v .. '-' .. i, 'k', c[1], 'i', c[2], 'v', c[3])
+  end
   return v
 end
 local function recipientUser(value)
@@ -48,6 +64,7 @@ local function inbound(userId, delta)
 end
 local function addEdge(id, value)
   redis.call('HSET', KEYS[2], id, value)
+  change('e', id, value)
   local u = recipientUser(value)
   if u then inbound(u, 1) end
 end
@@ -55,6 +72,7 @@ local function removeEdge(id)
   local value = redis.call('HGET', KEYS[2], id)
   if not value then return false end
   redis.call('HDEL', KEYS[2], id)
+  change('e', id, '')
   local u = recipientUser(value)
   if u then inbound(u, -1) end
   return true
@@ -83,33 +101,36 @@ return bump(8)`
  * Creates a link or an API token: its record, its creator → bearer edge and
  * its secret's lookup key. Own KEYS: 6 records hash (links or tokens), 7 secret key.
  * Own ARGV: 6 id, 7 record JSON, 8 edgeId, 9 edge value, 10 secret key value,
- * 11 expiry (ms since epoch, `''` = never); audit from 12.
+ * 11 expiry (ms since epoch, `''` = never), 12 change-log kind (`l` link, `t` token); audit from 13.
  */
 export const CREATE_BEARER = `${PRELUDE}
 local pre = precheck()
 if pre ~= 0 then return pre end
 redis.call('HSET', KEYS[6], ARGV[6], ARGV[7])
+change(ARGV[12], ARGV[6], ARGV[7])
 addEdge(ARGV[8], ARGV[9])
 if ARGV[11] ~= '' then
   redis.call('SET', KEYS[7], ARGV[10], 'PXAT', ARGV[11])
 else
   redis.call('SET', KEYS[7], ARGV[10])
 end
-return bump(12)`
+return bump(13)`
 
 /**
  * Revokes a link or an API token: its record, its secret, its creator edge and
  * (links) every redeemer's edge. Own KEYS: 6 records hash, 7 redeemers hash
- * (any absent key for tokens), 8 secret key. Own ARGV: 6 id, 7 creator edgeId; audit from 8.
+ * (any absent key for tokens), 8 secret key. Own ARGV: 6 id, 7 creator edgeId,
+ * 8 change-log kind (`l` link, `t` token); audit from 9.
  */
 export const REVOKE_BEARER = `${PRELUDE}
 local pre = precheck()
 if pre ~= 0 then return pre end
 if redis.call('HDEL', KEYS[6], ARGV[6]) == 0 then return 0 end
+change(ARGV[8], ARGV[6], '')
 removeEdge(ARGV[7])
 for _, edgeId in ipairs(redis.call('HVALS', KEYS[7])) do removeEdge(edgeId) end
 redis.call('DEL', KEYS[7], KEYS[8])
-return bump(8)`
+return bump(9)`
 
 /**
  * Redeems a link for a user: one link → user edge, once per user. Own KEYS:
@@ -130,17 +151,30 @@ return {bump(10), ARGV[8]}`
 
 /**
  * The permission check's one round trip. KEYS: 1 version, 2 grain record,
- * 3 shares, 4 links, 5 tokens. ARGV: 1 the version the caller has cached.
- * Answers {version, owner, appId, appVersion} when the cached version is
- * current, else the same followed by the shares, links and tokens hashes
- * (flat field/value arrays), all read in one atomic step.
+ * 3 shares, 4 links, 5 tokens, 6 change log. ARGV: 1 the version the caller
+ * has cached (`''` if none). Answers {version, owner, appId, appVersion},
+ * read atomically, followed by:
+ * - nothing, when the cached version is current (or the grain is gone);
+ * - `'delta'` and the change-log entries after the cached version, when the
+ *   log still holds all of them (entries of versions above its first one are whole);
+ * - `'full'` and the shares, links and tokens hashes (flat field/value arrays).
  */
 export const LOAD = `
 local v = redis.call('GET', KEYS[1]) or '0'
 local g = redis.call('HMGET', KEYS[2], 'owner', 'appId', 'appVersion')
 local head = {v, g[1] or '', g[2] or '', g[3] or ''}
 if v == ARGV[1] or head[2] == '' then return head end
-head[5] = redis.call('HGETALL', KEYS[3])
-head[6] = redis.call('HGETALL', KEYS[4])
-head[7] = redis.call('HGETALL', KEYS[5])
+local cached = tonumber(ARGV[1])
+if cached ~= nil and cached < tonumber(v) then
+  local first = redis.call('XRANGE', KEYS[6], '-', '+', 'COUNT', 1)[1]
+  if first ~= nil and cached >= tonumber(string.match(first[1], '^(%d+)-')) then
+    head[5] = 'delta'
+    head[6] = redis.call('XRANGE', KEYS[6], (cached + 1) .. '-0', '+')
+    return head
+  end
+end
+head[5] = 'full'
+head[6] = redis.call('HGETALL', KEYS[3])
+head[7] = redis.call('HGETALL', KEYS[4])
+head[8] = redis.call('HGETALL', KEYS[5])
 return head`

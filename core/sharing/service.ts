@@ -157,9 +157,11 @@ export class SharingService {
 
   /**
    * `actor` shares with user `to`: explicit permissions or `'all'` (what the
-   * actor holds at each request). Refused: sharing with yourself, an unknown
-   * recipient, an empty or unknown permission, a permission the actor does
+   * actor holds at each request). Refused: sharing with yourself or with the
+   * owner, an unknown recipient, an empty or unknown permission, a permission the actor does
    * not hold (the message names them), or any share by someone who holds nothing.
+   * Sharing exactly the same permissions with the same user again answers the
+   * existing edge (no second edge, no version bump).
    */
   async share (input: { grainId: string, actor: string, to: string, permissions: unknown }): Promise<ShareEdge> {
     const grainId = checkId('grainId', input.grainId)
@@ -168,7 +170,11 @@ export class SharingService {
     if (to === actor) throw new ERR_BAD_REQUEST('you cannot share a grain with yourself')
     if (await this.users.get(to) === undefined) throw new USER_ERR_NOT_FOUND(to)
     return this.optimistic(grainId, async (snap) => {
+      if (to === snap.owner) throw new ERR_BAD_REQUEST('that user owns this grain and already holds every permission')
       const permissions = this.checkHeld(snap, actor, input.permissions)
+      // The same share again (a retried request, a double click) answers the existing edge.
+      const same = snap.edges.find((e) => e.kind === 'share' && e.from === userPrincipal(actor) && e.to === userPrincipal(to) && grantText(e.permissions) === grantText(permissions))
+      if (same !== undefined) return [snap.version, same]
       const edge: ShareEdge = { id: randomId(ID_LENGTH), kind: 'share', from: userPrincipal(actor), to: userPrincipal(to), permissions, createdBy: actor, createdAt: this.now() }
       const result = await this.store.addEdge(grainId, snap.version, edge, audit('share', actor, { edge: edge.id, to: edge.to, permissions: grantText(permissions) }, this.now()))
       return [result, edge]
@@ -316,7 +322,8 @@ export class SharingService {
     const hiddenTokens = new Set([...snap.tokens.values()].filter((t) => !isOwner && t.userId !== viewer).map((t) => tokenPrincipal(t.id)))
     const paths = accessPaths(snap.solution)
     const now = this.now()
-    const edges: AccessEdge[] = snap.edges.filter((e) => !hiddenTokens.has(e.to)).map((e) => ({
+    const byAge = [...snap.edges].sort((x, y) => x.createdAt - y.createdAt || (x.id < y.id ? -1 : 1))
+    const edges: AccessEdge[] = byAge.filter((e) => !hiddenTokens.has(e.to)).map((e) => ({
       id: e.id, kind: e.kind, from: e.from, to: e.to, sharer: sharerOf(snap, e), declared: e.permissions,
       grants: snap.solution.edgeGrants(e.id), createdBy: e.createdBy, createdAt: e.createdAt, canRevoke: mayRevoke(snap, e, viewer),
     }))

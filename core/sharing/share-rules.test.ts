@@ -94,6 +94,7 @@ test('malformed and hostile input is refused with 4xx, never written', async (t)
     ['non-string ids', () => s.share({ grainId: grain, actor: alice, to: bob, permissions: [1, { toString: 'read' }] }), 'ERR_BAD_REQUEST'],
     ['object', () => s.share({ grainId: grain, actor: alice, to: bob, permissions: { read: true } }), 'ERR_BAD_REQUEST'],
     ['yourself', () => s.share({ grainId: grain, actor: alice, to: alice, permissions: ['read'] }), 'ERR_BAD_REQUEST'],
+    ['the owner', () => s.share({ grainId: grain, actor: bob, to: alice, permissions: 'all' }), 'ERR_BAD_REQUEST'],
     ['unknown recipient', () => s.share({ grainId: grain, actor: alice, to: 'nosuchuser2345', permissions: ['read'] }), 'USER_ERR_NOT_FOUND'],
     ['key injection in recipient', () => s.share({ grainId: grain, actor: alice, to: `${bob}:x`, permissions: ['read'] }), 'ERR_BAD_REQUEST'],
     ['key injection in grain', () => s.share({ grainId: `${grain}:shares`, actor: alice, to: bob, permissions: ['read'] }), 'ERR_BAD_REQUEST'],
@@ -168,4 +169,18 @@ test('grains shared with a user are listed until the last edge to them goes; rem
   assert.deepEqual(await w.service.grainsSharedWith(carol), [])
   assert.equal(await w.service.resolveLink(secret), undefined)
   assert.deepEqual(await w.redis.keys(`${w.keyPrefix}*${g2}*`), [])
+})
+
+test('sharing the same permissions with the same user again answers the existing share', async (t) => {
+  const w = await sharingWorld(t)
+  const [alice, bob] = await Promise.all(['alice', 'bob'].map(w.user)) as [string, string]
+  const grain = await w.grain(alice)
+  const first = await w.service.share({ grainId: grain, actor: alice, to: bob, permissions: ['write', 'read'] })
+  const again = await w.service.share({ grainId: grain, actor: alice, to: bob, permissions: ['read', 'write', 'read'] })
+  assert.equal(again.id, first.id)
+  const wider = await w.service.share({ grainId: grain, actor: alice, to: bob, permissions: 'all' })
+  assert.notEqual(wider.id, first.id, 'a different grant is a new edge')
+  const graph = await w.service.accessGraph(grain, alice)
+  assert.equal(graph.edges.length, 2)
+  assert.equal(graph.version, 2)
 })

@@ -4,8 +4,11 @@
  *
  * The guarantee (DESIGN.md: "revocation is visible on the very next request"):
  * `SnapshotCache.get` makes one Redis round trip every time. A Lua script
- * reads the grain's sharing version, owner and app atomically, and returns the
- * whole graph only if the version differs from the cached one. Every sharing
+ * reads the grain's sharing version, owner and app atomically and, only if the
+ * version differs from the cached one, the changes since the cached version
+ * (from the grain's change log) or, when the process is too far behind, the
+ * whole graph. Changes that only add are folded into the cached solution
+ * (`extend`: propagate from the new edges); any removal re-solves. Every sharing
  * write INCRs the version inside the same script that changes the graph, so a
  * check that starts after a revoke has returned (in any process, on any
  * client) reads a version at least as new as the revoke's and never answers
@@ -14,9 +17,9 @@
  * reads from replicas would void it.
  */
 import { GRAIN_ERR_NOT_FOUND } from '../errors.js'
-import { linkPrincipal, solve, tokenPrincipal, userPrincipal, type Principal, type Solution } from './graph.js'
+import { extend, linkPrincipal, solve, tokenPrincipal, userPrincipal, type Principal, type Solution } from './graph.js'
 import { expired, type LinkRecord, type ShareEdge, type TokenRecord } from './records.js'
-import type { LoadedState, SharingStore } from './store.js'
+import type { Change, LoadedState, SharingStore } from './store.js'
 
 /** Grains whose solved graph one process keeps. */
 export const DEFAULT_CACHE_GRAINS = 1_000
@@ -33,21 +36,45 @@ export interface Snapshot {
   owner: string
   appPermissions: readonly string[]
   /** Every stored edge, including those of expired links and tokens. */
-  edges: ShareEdge[]
-  links: Map<string, LinkRecord>
-  tokens: Map<string, TokenRecord>
+  edges: readonly ShareEdge[]
+  links: ReadonlyMap<string, LinkRecord>
+  tokens: ReadonlyMap<string, TokenRecord>
   /** Solved over the edges that are live now (expired links and tokens left out). */
   solution: Solution
   /** The clock time at which some link or token expires and the solution must be redone. */
   validUntil: number
 }
 
-interface RawData { edges: ShareEdge[], links: LinkRecord[], tokens: TokenRecord[] }
+/** A grain's sharing records, as a process holds them between checks. Never mutated: changes make a new one. */
+export interface RawData { edges: readonly ShareEdge[], links: ReadonlyMap<string, LinkRecord>, tokens: ReadonlyMap<string, TokenRecord> }
+
+/**
+ * A copy of `data` with the changes applied, oldest first. Edges are
+ * immutable and their ids never reused, so an edge change is an addition or
+ * a deletion: additions append (cheap even for 50,000 edges), deletions filter.
+ */
+export function applyChanges (data: RawData, changes: readonly Change[]): RawData {
+  const added = new Map<string, ShareEdge>()
+  const deleted = new Set<string>()
+  const links = new Map(data.links)
+  const tokens = new Map(data.tokens)
+  for (const c of changes) {
+    if (c.type === 'edge') {
+      if (c.value !== undefined) added.set(c.id, c.value)
+      else if (!added.delete(c.id)) deleted.add(c.id)
+    } else {
+      const map = (c.type === 'link' ? links : tokens) as Map<string, unknown>
+      if (c.value === undefined) map.delete(c.id)
+      else map.set(c.id, c.value)
+    }
+  }
+  const kept = deleted.size === 0 ? data.edges : data.edges.filter((e) => !deleted.has(e.id))
+  return { edges: added.size === 0 ? kept : kept.concat([...added.values()]), links, tokens }
+}
 
 /** Solves the loaded data at `now`. Pure. */
 export function buildSnapshot (grainId: string, version: number, owner: string, appPermissions: readonly string[], data: RawData, now: number): Snapshot {
-  const links = new Map(data.links.map((l) => [l.id, l]))
-  const tokens = new Map(data.tokens.map((t) => [t.id, t]))
+  const { links, tokens } = data
   let validUntil = Infinity
   const live = new Set<Principal>()
   const consider = (principal: Principal, r: { expiresAt?: number }): void => {
@@ -55,13 +82,39 @@ export function buildSnapshot (grainId: string, version: number, owner: string, 
     live.add(principal)
     if (r.expiresAt !== undefined) validUntil = Math.min(validUntil, r.expiresAt)
   }
-  for (const l of data.links) consider(linkPrincipal(l.id), l)
-  for (const t of data.tokens) consider(tokenPrincipal(t.id), t)
+  for (const l of links.values()) consider(linkPrincipal(l.id), l)
+  for (const t of tokens.values()) consider(tokenPrincipal(t.id), t)
   // A link or token principal grants only while its record exists and has not expired.
   const alive = (p: Principal): boolean => p.startsWith('user:') || live.has(p)
-  const liveEdges = data.edges.filter((e) => alive(e.from) && alive(e.to))
+  const { edges } = data
+  const liveEdges = edges.filter((e) => alive(e.from) && alive(e.to))
   const solution = solve({ owner: userPrincipal(owner), appPermissions, edges: liveEdges })
-  return { grainId, version, owner, appPermissions, edges: data.edges, links, tokens, solution, validUntil }
+  return { grainId, version, owner, appPermissions, edges, links, tokens, solution, validUntil }
+}
+
+/**
+ * The snapshot after `changes` that only add (edges, links, tokens), built by
+ * extending the previous solution instead of solving again; undefined when
+ * that shortcut does not apply (a deletion, a lapsed record, a new edge
+ * touching a link or token that is not live) and the caller must rebuild.
+ */
+export function extendSnapshot (prev: Snapshot, version: number, data: RawData, changes: readonly Change[], now: number): Snapshot | undefined {
+  if (now >= prev.validUntil) return undefined
+  let validUntil = prev.validUntil
+  const added: ShareEdge[] = []
+  for (const c of changes) {
+    if (c.value === undefined) return undefined
+    if (c.type === 'edge') { added.push(c.value); continue }
+    if (expired(c.value, now)) return undefined
+    if (c.value.expiresAt !== undefined) validUntil = Math.min(validUntil, c.value.expiresAt)
+  }
+  const live = (p: Principal): boolean => {
+    if (p.startsWith('user:')) return true
+    const r = p.startsWith('link:') ? data.links.get(p.slice(5)) : p.startsWith('token:') ? data.tokens.get(p.slice(6)) : undefined
+    return r !== undefined && !expired(r, now)
+  }
+  if (!added.every((e) => live(e.from) && live(e.to))) return undefined
+  return { ...prev, version, edges: data.edges, links: data.links, tokens: data.tokens, solution: extend(prev.solution, added), validUntil }
 }
 
 interface Entry { version: number, owner: string, appKey: string, data: RawData, snapshot: Snapshot }
@@ -91,8 +144,15 @@ export class SnapshotCache {
     const appKey = appPermissions.join(',')
     const now = this.now()
     let data: RawData
-    if (state.data !== undefined) {
-      data = state.data
+    if (state.changes !== undefined && cached !== undefined && cached.appKey === appKey && cached.owner === state.owner) {
+      data = applyChanges(cached.data, state.changes)
+      const grown = extendSnapshot(cached.snapshot, state.version, data, state.changes, now)
+      if (grown !== undefined) return this.keep(grainId, { version: state.version, owner: state.owner, appKey, data, snapshot: grown })
+    } else if (state.data !== undefined) {
+      const d = state.data
+      data = { edges: d.edges, links: new Map(d.links.map((l) => [l.id, l])), tokens: new Map(d.tokens.map((t) => [t.id, t])) }
+    } else if (state.changes !== undefined && cached !== undefined) {
+      data = applyChanges(cached.data, state.changes)
     } else if (cached !== undefined && cached.version === state.version) {
       if (cached.appKey === appKey && now < cached.snapshot.validUntil && cached.owner === state.owner) {
         this.touch(grainId, cached)
@@ -100,14 +160,18 @@ export class SnapshotCache {
       }
       data = cached.data
     } else {
-      // Unreachable by the script's contract (no data only when the version matched); reload in full.
+      // Unreachable by the script's contract (neither data nor changes only when the version matched); reload in full.
       return this.reload(grainId)
     }
     const snapshot = buildSnapshot(grainId, state.version, state.owner, appPermissions, data, now)
+    return this.keep(grainId, { version: state.version, owner: state.owner, appKey, data, snapshot })
+  }
+
+  private keep (grainId: string, entry: Entry): Snapshot {
     const current = this.entries.get(grainId)
     // Concurrent checks may finish out of order: never replace a newer entry with an older one.
-    if (current === undefined || current.version <= state.version) this.touch(grainId, { version: state.version, owner: state.owner, appKey, data, snapshot })
-    return snapshot
+    if (current === undefined || current.version <= entry.version) this.touch(grainId, entry)
+    return entry.snapshot
   }
 
   /** Forgets a grain (deleted). */

@@ -26,6 +26,12 @@ export interface AuditEntry {
   fields: AuditFields
 }
 
+/** One entry of the change log: a record set (`value`) or deleted (no `value`). */
+export type Change =
+  | { type: 'edge', id: string, value?: ShareEdge }
+  | { type: 'link', id: string, value?: LinkRecord }
+  | { type: 'token', id: string, value?: TokenRecord }
+
 export interface LoadedState {
   /** The grain's sharing version (0 before the first write). */
   version: number
@@ -33,8 +39,10 @@ export interface LoadedState {
   owner: string
   appId: string
   appVersion: string
-  /** Present unless the caller's cached version was current (or the grain is gone). */
+  /** The whole graph, when the caller had no cached version or fell too far behind. */
   data?: { edges: ShareEdge[], links: LinkRecord[], tokens: TokenRecord[] }
+  /** Or the changes since the caller's cached version, oldest first. Neither: the cached version is current (or the grain is gone). */
+  changes?: Change[]
 }
 
 /** Where a link or token secret points. */
@@ -44,10 +52,13 @@ export interface SecretTarget { grainId: string, kind: 'link' | 'token', id: str
 export type WriteResult = number
 
 export interface SharingStore {
-  /** One round trip: version, owner and app of the grain, plus all its sharing data if `cachedVersion` is not current. */
+  /**
+   * One round trip: version, owner and app of the grain, read atomically, plus
+   * the changes since `cachedVersion` (or all its sharing data) if that is not current.
+   */
   load(grainId: string, cachedVersion?: number): Promise<LoadedState>
-  /** Adds an edge if the version is still `expectedVersion`. */
-  addEdge(grainId: string, expectedVersion: number, edge: ShareEdge, audit: AuditFields): Promise<WriteResult>
+  /** Adds an edge if the version is still `expectedVersion` (undefined: whatever the version; for bulk loads). */
+  addEdge(grainId: string, expectedVersion: number | undefined, edge: ShareEdge, audit: AuditFields): Promise<WriteResult>
   /** Removes an edge (and a redeemer's entry if it is a `redeem` edge). Answers 0 if it was not there. */
   removeEdge(grainId: string, edge: ShareEdge, audit: AuditFields): Promise<WriteResult>
   /** Stores a link, its creator edge and its secret's lookup key, if the version is still `expectedVersion`. */
@@ -95,7 +106,7 @@ export function redisSharingStore (redis: Redis, opts: { auditMaxLength?: number
     }
   }
   const write = async (grainId: string, script: string, ownKeys: string[], expected: number | undefined, ownArgs: string[], audit: AuditFields): Promise<unknown> => {
-    const keyList = [keys.sharingVersion(grainId), keys.shares(grainId), keys.sharingAudit(grainId), keys.inbound(grainId), keys.grain(grainId), ...ownKeys]
+    const keyList = [keys.sharingVersion(grainId), keys.shares(grainId), keys.sharingAudit(grainId), keys.inbound(grainId), keys.grain(grainId), ...ownKeys, keys.sharingChanges(grainId)]
     const args = [expected === undefined ? '' : String(expected), sharedWithPrefix, grainId, String(Date.now()), auditMax, ...ownArgs, ...Object.entries(audit).flat()]
     return run(script, keyList, args)
   }
@@ -106,17 +117,22 @@ export function redisSharingStore (redis: Redis, opts: { auditMaxLength?: number
   }
   const createBearer = (grainId: string, recordsKey: string, record: LinkRecord | TokenRecord, kind: 'link' | 'token', edge: ShareEdge, expected: number, audit: AuditFields): Promise<unknown> =>
     write(grainId, CREATE_BEARER, [recordsKey, keys.sharingSecret(record.secretHash)], expected,
-      [record.id, JSON.stringify(record), edge.id, encodeEdge(edge), `${grainId}:${kind}:${record.id}`, record.expiresAt === undefined ? '' : String(record.expiresAt)], audit)
+      [record.id, JSON.stringify(record), edge.id, encodeEdge(edge), `${grainId}:${kind}:${record.id}`, record.expiresAt === undefined ? '' : String(record.expiresAt), kind === 'link' ? 'l' : 't'], audit)
 
   return {
     async load (grainId, cachedVersion) {
-      const answer = await run(LOAD, [keys.sharingVersion(grainId), keys.grain(grainId), keys.shares(grainId), keys.links(grainId), keys.apiTokens(grainId)],
-        [cachedVersion === undefined ? '' : String(cachedVersion)]) as [string, string, string, string, string[]?, string[]?, string[]?]
-      const [version, owner, appId, appVersion, edgesFlat, linksFlat, tokensFlat] = answer
+      const answer = await run(LOAD, [keys.sharingVersion(grainId), keys.grain(grainId), keys.shares(grainId), keys.links(grainId), keys.apiTokens(grainId), keys.sharingChanges(grainId)],
+        [cachedVersion === undefined ? '' : String(cachedVersion)]) as [string, string, string, string, string?, unknown[]?, string[]?, string[]?]
+      const [version, owner, appId, appVersion, how, edgesFlat, linksFlat, tokensFlat] = answer
       const state: LoadedState = { version: Number(version), owner, appId, appVersion }
-      if (edgesFlat === undefined) return state
+      if (how === 'delta') {
+        state.changes = (edgesFlat as Array<[string, string[]]>).map(([, f]) => decodeChange(f))
+        return state
+      }
+      if (how !== 'full' || edgesFlat === undefined) return state
       const edges: ShareEdge[] = []
-      for (let i = 0; i + 1 < edgesFlat.length; i += 2) { const e = decodeEdge(edgesFlat[i]!, edgesFlat[i + 1]!); if (e !== undefined) edges.push(e) }
+      const flat = edgesFlat as string[]
+      for (let i = 0; i + 1 < flat.length; i += 2) { const e = decodeEdge(flat[i]!, flat[i + 1]!); if (e !== undefined) edges.push(e) }
       state.data = { edges, links: records<LinkRecord>(linksFlat ?? []), tokens: records<TokenRecord>(tokensFlat ?? []) }
       return state
     },
@@ -140,11 +156,11 @@ export function redisSharingStore (redis: Redis, opts: { auditMaxLength?: number
       return { result: Number(result), edgeId }
     },
     async revokeLink (link, audit) {
-      return Number(await write(link.grainId, REVOKE_BEARER, [keys.links(link.grainId), keys.linkRedeemers(link.grainId, link.id), keys.sharingSecret(link.secretHash)], undefined, [link.id, link.edgeId], audit))
+      return Number(await write(link.grainId, REVOKE_BEARER, [keys.links(link.grainId), keys.linkRedeemers(link.grainId, link.id), keys.sharingSecret(link.secretHash)], undefined, [link.id, link.edgeId, 'l'], audit))
     },
     async revokeToken (token, audit) {
       // Tokens have no redeemers; the redeemers key of the same id is never written.
-      return Number(await write(token.grainId, REVOKE_BEARER, [keys.apiTokens(token.grainId), keys.linkRedeemers(token.grainId, token.id), keys.sharingSecret(token.secretHash)], undefined, [token.id, token.edgeId], audit))
+      return Number(await write(token.grainId, REVOKE_BEARER, [keys.apiTokens(token.grainId), keys.linkRedeemers(token.grainId, token.id), keys.sharingSecret(token.secretHash)], undefined, [token.id, token.edgeId, 't'], audit))
     },
     async getEdge (grainId, edgeId) {
       const v = await redis.hget(keys.shares(grainId), edgeId)
@@ -180,7 +196,7 @@ export function redisSharingStore (redis: Redis, opts: { auditMaxLength?: number
       const linkRecords = Object.values(links).map((v) => decodeJson<LinkRecord>(v)).filter((r): r is LinkRecord => r !== undefined)
       const tokenRecords = Object.values(tokens).map((v) => decodeJson<TokenRecord>(v)).filter((r): r is TokenRecord => r !== undefined)
       const tx = redis.multi()
-        .del(keys.sharingVersion(grainId), keys.shares(grainId), keys.links(grainId), keys.apiTokens(grainId), keys.inbound(grainId), keys.sharingAudit(grainId))
+        .del(keys.sharingVersion(grainId), keys.shares(grainId), keys.links(grainId), keys.apiTokens(grainId), keys.inbound(grainId), keys.sharingAudit(grainId), keys.sharingChanges(grainId))
       for (const r of [...linkRecords, ...tokenRecords]) tx.del(keys.sharingSecret(r.secretHash))
       for (const r of linkRecords) tx.del(keys.linkRedeemers(grainId, r.id))
       for (const u of inbound) tx.zrem(keys.grainsSharedWith(u), grainId)
@@ -190,3 +206,16 @@ export function redisSharingStore (redis: Redis, opts: { auditMaxLength?: number
     },
   }
 }
+
+/** A change-log entry's fields (`k` kind, `i` id, `v` value or `''` for deleted). */
+function decodeChange (flat: string[]): Change {
+  const f: Record<string, string> = {}
+  for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!
+  const id = f.i ?? ''
+  const value = f.v ?? ''
+  if (f.k === 'l') return value === '' ? { type: 'link', id } : { type: 'link', id, ...optional(decodeJson<LinkRecord>(value)) }
+  if (f.k === 't') return value === '' ? { type: 'token', id } : { type: 'token', id, ...optional(decodeJson<TokenRecord>(value)) }
+  return value === '' ? { type: 'edge', id } : { type: 'edge', id, ...optional(decodeEdge(id, value)) }
+}
+
+const optional = <T>(value: T | undefined): { value?: T } => value === undefined ? {} : { value }
