@@ -15,7 +15,8 @@ import { sessionRoutes } from './api/session-routes.js'
 import { grainRoutes } from './api/grain-routes.js'
 import { sharingRoutes } from './api/sharing-routes.js'
 import { tokenRoutes } from './api/token-routes.js'
-import { staticAppDirectory, type AppDirectory } from './apps.js'
+import { redisAppStore } from '../core/apps.js'
+import { storeAppDirectory, type AppDirectory } from './apps.js'
 import { ensureAdmin } from './auth/admin-setup.js'
 import { authenticate } from './auth/authenticate.js'
 import { oidcLogin } from './auth/oidc.js'
@@ -48,7 +49,7 @@ export interface ProxyOptions {
   oidcProviders?: OidcProviderConfig[]
   /** Tests only: allow `http://` OpenID issuers on loopback. */
   oidcAllowInsecureRequests?: boolean
-  /** Installed apps; default: none. */
+  /** Installed apps; default: the app store in Redis, mirrored in memory. */
   apps?: AppDirectory
   /** Secret for X-User-Id (HMAC of user and grain). server.ts passes a persisted one; default: random per process. */
   serverSecret?: string
@@ -90,9 +91,11 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
   // Auto-pipelining: the session and share-graph reads of one request (and of concurrent ones) share one write.
   await app.register(redisPlugin, { url: redisUrl, autoPipelining: true, ...(opts.redisKeyPrefix !== undefined ? { keyPrefix: opts.redisKeyPrefix } : {}) })
   await app.register(fp(async (instance: FastifyInstance) => {
+    const apps = opts.apps ?? await storeAppDirectory(redisAppStore(instance.redis), undefined, (err) => instance.log.warn({ err }, 'reading the app store failed'))
+    instance.addHook('onClose', async () => { apps.close() })
     instance.decorate('services', makeServices(instance.redis, {
       controlPlane: opts.controlPlane,
-      apps: opts.apps ?? staticAppDirectory([]),
+      apps,
       sessionTimes: opts.sessionTimes,
       scryptParams: opts.scryptParams,
       permissionChannel,

@@ -7,7 +7,6 @@ import { ensureSecretFile } from '../core/secrets.js'
 import { loadProxyConfig } from '../core/settings.js'
 import { closeOnSignals, loadOrExit, loggerOptions } from '../core/start.js'
 import { build } from './app.js'
-import { loadManifestDirectory, staticAppDirectory } from './apps.js'
 import { parseOidcProviders } from './auth/oidc-providers.js'
 import { controlPlaneClient } from './control-plane-client.js'
 import { hostnameOf, loadTls, redirectServer } from './tls.js'
@@ -21,12 +20,7 @@ const controlPlane = controlPlaneClient(
 )
 const tls = await loadTls({ certFile: config.tlsCert, keyFile: config.tlsKey, tlsDir: paths.tls, baseDomain: config.baseDomain })
 
-const invalidManifests: string[] = []
-// Until an app store exists, the proxy knows the manifests shipped in the repository's manifests/ directory.
-const apps = staticAppDirectory(loadManifestDirectory(new URL('../manifests', import.meta.url).pathname, (file, problem) => invalidManifests.push(`${file}: ${problem}`)))
-
-const app = await build({ config, controlPlane, tls, oidcProviders, apps, serverSecret: ensureSecretFile(paths.proxySecret), logger: loggerOptions(config.logLevel) })
-for (const problem of invalidManifests) app.log.warn({ problem }, 'manifest skipped')
+const app = await build({ config, controlPlane, tls, oidcProviders, serverSecret: ensureSecretFile(paths.proxySecret), logger: loggerOptions(config.logLevel) })
 closeOnSignals(app)
 const plainServer: { redirect?: Server } = {}
 app.addHook('onClose', (_app, done) => { if (plainServer.redirect === undefined) done(); else plainServer.redirect.close(() => done()) })

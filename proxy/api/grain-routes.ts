@@ -52,6 +52,7 @@ export async function grainRoutes (app: FastifyInstance, opts: { baseHost: strin
     schema: { tags: ['grains'], summary: 'Create a grain', body: CreateBody, response: { 201: Type.Object({ grain: GrainSchema }), ...errors(400, 401, 403, 404, 503) } },
   }, async (request, reply) => {
     const user = requireUser(request)
+    if (apps.get(request.body.appId) === undefined) await apps.refresh()
     if (apps.get(request.body.appId) === undefined) throw new APP_ERR_NOT_FOUND(request.body.appId)
     const res = await controlPlane.call<GrainRecord & { error?: { message?: string } }>('POST', '/grains', { ...request.body, owner: user.id })
     if (res.status === 404) throw new APP_ERR_NOT_FOUND(request.body.appId)
