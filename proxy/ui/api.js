@@ -82,6 +82,7 @@ export function normApp (a) {
     roles: m.roles ?? [],
     permissions: m.permissions ?? [],
     versions: a?.versions ?? [],
+    allowAnonymous: Boolean(m.allowAnonymous),
   }
 }
 
@@ -163,6 +164,7 @@ export function normAccess (a, me) {
     url: l.url,
     createdBy: l.createdByName ?? principal(typeof l.createdBy === 'string' && !l.createdBy.includes(':') ? `user:${l.createdBy}` : l.createdBy).name,
     expired: Boolean(l.expired),
+    allowAnonymous: Boolean(l.allowAnonymous),
     canRevoke: Boolean(l.canRevoke ?? l.revocable ?? true),
   }))
   return { principals, edges, links }
@@ -185,7 +187,7 @@ export const api = {
   access: async (id, me) => normAccess(await call('GET', `/api/grains/${encodeURIComponent(id)}/access`), me),
   share: (id, to, role) => call('POST', `/api/grains/${encodeURIComponent(id)}/shares`, role === 'all' ? { to, permissions: 'all' } : { to, role }),
   revokeShare: (id, shareId) => call('DELETE', `/api/grains/${encodeURIComponent(id)}/shares/${encodeURIComponent(shareId)}`),
-  createLink: (id, role) => call('POST', `/api/grains/${encodeURIComponent(id)}/links`, { role }),
+  createLink: (id, role, allowAnonymous = false) => call('POST', `/api/grains/${encodeURIComponent(id)}/links`, { role, allowAnonymous }),
   revokeLink: (id, linkId) => call('DELETE', `/api/grains/${encodeURIComponent(id)}/links/${encodeURIComponent(linkId)}`),
   /** Opens a sharing link: logged in, redeems it; anonymous, only where the link and app allow. Answers {grainId, url}. */
   openLink: (secret) => call('POST', '/api/links/open', { secret }),

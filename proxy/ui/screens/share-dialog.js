@@ -51,7 +51,7 @@ export function openShareDialog (ctx, grain, app) {
       links.length === 0
         ? h('p', { class: 'empty' }, 'No sharing links.')
         : h('ul', { class: 'plain rows', id: 'link-list' }, links.map((l) => h('li', { class: 'row', dataset: { linkId: l.id } },
-          h('span', null, roleLabel(app, l.role, l.permissions), l.createdBy ? h('small', null, ` by ${l.createdBy}`) : ''),
+          h('span', null, roleLabel(app, l.role, l.permissions), l.allowAnonymous ? h('small', null, ' · anyone') : '', l.createdBy ? h('small', null, ` · by ${l.createdBy}`) : ''),
           l.canRevoke && h('button', {
             type: 'button',
             class: 'danger small',
@@ -93,6 +93,10 @@ export function openShareDialog (ctx, grain, app) {
   }, field('Username', person), field('Role', personRole), personError, h('div', { class: 'actions' }, shareButton))
 
   const linkRole = roleSelect('link-role', roles, false)
+  const anonymous = h('input', { type: 'checkbox', id: 'link-anonymous', name: 'allowAnonymous' })
+  const anonymousField = app.allowAnonymous
+    ? h('div', { class: 'check' }, anonymous, h('label', { for: 'link-anonymous' }, 'Also works for people without an account'))
+    : null
   const linkButton = h('button', { type: 'submit' }, 'Create link')
   const linkForm = h('form', {
     class: 'stack',
@@ -101,7 +105,7 @@ export function openShareDialog (ctx, grain, app) {
       e.preventDefault()
       busy(linkButton, async () => {
         try {
-          const link = await api.createLink(grain.id, linkRole.value)
+          const link = await api.createLink(grain.id, linkRole.value, anonymous.checked)
           const url = linkUrl(link)
           const input = h('input', { id: 'new-link-url', readonly: true, value: url, onfocus: (ev) => ev.target.select() })
           const copy = h('button', {
@@ -116,7 +120,7 @@ export function openShareDialog (ctx, grain, app) {
         await refreshLinks()
       })
     },
-  }, field('Role for the link', linkRole), h('div', { class: 'actions' }, linkButton))
+  }, field('Role for the link', linkRole), anonymousField, h('div', { class: 'actions' }, linkButton))
 
   openDialog({
     title: `Share “${grain.title}”`,
