@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { launchBrowser, newPerson, screenshot } from './support/browser.js'
-import { accessOf, closeDialog, createUser, go, grainFrame, login, newGrain, openAccess, openGrain, revoke, share } from './support/commands.js'
+import { accessOf, accessRow, closeDialog, createUser, go, grainFrame, login, newGrain, openAccess, openGrain, revoke, share } from './support/commands.js'
 import { attemptWrite, isReadOnly, note, noteReady, waitForValue } from './support/notes.js'
 import { startStack, type Stack } from './support/stack.js'
 
@@ -22,13 +22,14 @@ const displayName = (p: Person) => p[0]!.toUpperCase() + p.slice(1)
 let stack: Stack
 let browser: Browser
 const pages = {} as Record<Person | 'admin', Page>
+const ids = {} as Record<Person, string>
 
 before(async () => {
   stack = await startStack()
   browser = await launchBrowser()
   for (const who of ['admin', ...PEOPLE] as const) pages[who] = (await newPerson(browser)).page
   await login(pages.admin, stack.url, 'admin', stack.adminPassword)
-  for (const p of PEOPLE) await createUser(pages.admin, p, PASSWORD, displayName(p))
+  for (const p of PEOPLE) ids[p] = await createUser(pages.admin, p, PASSWORD, displayName(p))
   await screenshot(pages.admin, 'admin-users')
   for (const p of PEOPLE) await login(pages[p], stack.url, p, PASSWORD)
 })
@@ -74,9 +75,9 @@ test('Alice shares, Bob and Carol reshare to Dave; Dave edits and Alice sees it 
   await note(aliceNote).fill('Alice and Dave were here')
   await waitForValue(daveNote, 'Alice and Dave were here')
 
-  const access = await openAccess(alice)
-  assert.equal(await accessOf(alice, 'Dave'), 'Read, Write')
-  assert.match(await access.locator('li[data-principal="Dave"] .via').innerText(), /via (Bob, Carol|Carol, Bob)/)
+  await openAccess(alice)
+  assert.equal(await accessOf(alice, ids.dave), 'Read, Write')
+  assert.equal(await accessOf(alice, ids.bob), 'Read')
   await screenshot(alice, 'who-has-access')
   await closeDialog(alice)
 })
@@ -84,11 +85,10 @@ test('Alice shares, Bob and Carol reshare to Dave; Dave edits and Alice sees it 
 test('after Alice revokes Carol, Dave\'s next load is read-only and his write is refused; re-sharing restores it', async () => {
   const { alice, dave } = pages
   await openAccess(alice)
-  await revoke(alice, 'Alice', 'Carol')
+  await revoke(alice, ids.alice, ids.carol)
   // The dialog re-fetched: the cascade shows at once.
-  assert.equal(await accessOf(alice, 'Carol'), 'no access')
-  assert.equal(await accessOf(alice, 'Dave'), 'Read')
-  assert.match(await alice.getByRole('dialog').locator('li[data-principal="Dave"] .via').innerText(), /^via Bob$/)
+  assert.equal(await accessOf(alice, ids.carol), 'no access')
+  assert.equal(await accessOf(alice, ids.dave), 'Read')
   await screenshot(alice, 'who-has-access-after-revoke')
   await closeDialog(alice)
 
@@ -105,4 +105,15 @@ test('after Alice revokes Carol, Dave\'s next load is read-only and his write is
   await noteReady(again)
   assert.equal(await isReadOnly(again), false, 'Dave holds read,write again')
   assert.equal(await attemptWrite(again, 'Dave is back'), 200)
+})
+
+test('who has access names each person and the path they hold it through ("via Bob")', async () => {
+  const { alice } = pages
+  await openGrain(alice, 'Plans')
+  await openAccess(alice)
+  const names = await alice.getByRole('dialog').locator('#access-principals li .who').allInnerTexts()
+  assert.deepEqual(names.map((n) => n.replace(' (you)', '').trim()).sort(), ['Alice', 'Bob', 'Carol', 'Dave'])
+  assert.match(await accessRow(alice, ids.dave).locator('.via').innerText(), /^via (Bob, Carol|Carol, Bob)$/)
+  await alice.getByRole('dialog').locator('#access-edges li[data-edge="Bob → Dave"]').waitFor()
+  await closeDialog(alice)
 })

@@ -47,7 +47,7 @@ export function openAccessDialog (ctx, grain, app) {
             const what = e.everything ? 'everything they hold' : roleLabel(app, e.role, e.permissions)
             const carries = e.effective === undefined ? '' : e.effective.length === 0 ? 'carries nothing now' : `carries ${permissionTitles(app, e.effective)}`
             const label = `${e.from.name} → ${e.to.name}`
-            return h('li', { class: 'row', dataset: { edge: label, shareId: e.id } },
+            return h('li', { class: 'row', dataset: { edge: label, shareId: e.id, fromId: e.from.id ?? '', toId: e.to.id ?? '' } },
               h('span', { class: 'who' }, label),
               h('span', { class: 'perms' }, what, carries && h('small', { class: e.effective?.length === 0 ? 'none' : '' }, ` (${carries})`)),
               e.canRevoke && h('button', {

@@ -69,7 +69,7 @@ async function usersPanel (ctx, panel) {
   replace(panel, form, h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
     h('caption', { class: 'visually-hidden' }, 'Users'),
     h('thead', null, h('tr', null, ['Username', 'Name', 'Role', 'Status', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', null, users.map((u) => h('tr', { dataset: { username: u.username } },
+    h('tbody', null, users.map((u) => h('tr', { dataset: { username: u.username, userId: u.id } },
       h('td', null, u.username), h('td', null, u.displayName), h('td', null, u.role),
       h('td', null, h('span', { class: `badge ${u.disabled ? 'off' : 'on'}` }, u.disabled ? 'disabled' : 'active')),
       h('td', null, h('div', { class: 'row-actions' },

@@ -49,8 +49,8 @@ export async function logout (page: Page): Promise<void> {
   await page.getByRole('heading', { name: 'Log in to Granary' }).waitFor()
 }
 
-/** As an admin on the admin screen: creates an account with a password. */
-export async function createUser (page: Page, username: string, password: string, displayName?: string): Promise<void> {
+/** As an admin on the admin screen: creates an account with a password. Resolves to its user id. */
+export async function createUser (page: Page, username: string, password: string, displayName?: string): Promise<string> {
   if (!page.url().includes('#/admin/users')) {
     await page.getByRole('link', { name: 'Admin' }).click()
     await page.getByRole('link', { name: 'Users' }).click()
@@ -59,7 +59,9 @@ export async function createUser (page: Page, username: string, password: string
   await page.getByLabel('Display name').fill(displayName ?? '')
   await page.getByLabel('Password').fill(password)
   await page.getByRole('button', { name: 'Create user' }).click()
-  await page.locator(`tr[data-username="${username}"]`).waitFor()
+  const row = page.locator(`tr[data-username="${username}"]`)
+  await row.waitFor()
+  return (await row.getAttribute('data-user-id')) ?? ''
 }
 
 /** From the grain list: creates a grain with an app's action and opens it. Resolves to its id. */
@@ -112,17 +114,21 @@ export async function openAccess (page: Page): Promise<Locator> {
   return dialog
 }
 
-/** In the open "Who has access" dialog: revokes the share from one person to another; waits until it is gone. */
-export async function revoke (page: Page, from: string, to: string): Promise<void> {
-  const dialog = page.getByRole('dialog')
-  await dialog.getByRole('button', { name: `Revoke share ${from} to ${to}` }).click()
-  await page.locator('#status').filter({ hasText: `Revoked the share from ${from} to ${to}` }).waitFor()
-  await dialog.getByRole('button', { name: `Revoke share ${from} to ${to}` }).waitFor({ state: 'detached' })
+/** In the open "Who has access" dialog: revokes the share from one user to another (by user id); waits until it is gone. */
+export async function revoke (page: Page, fromId: string, toId: string): Promise<void> {
+  const row = page.getByRole('dialog').locator(`#access-edges li[data-from-id="${fromId}"][data-to-id="${toId}"]`)
+  await row.getByRole('button', { name: /^Revoke share / }).click()
+  await page.locator('#status').filter({ hasText: 'Revoked the share from' }).waitFor()
+  await row.waitFor({ state: 'detached' })
 }
 
-/** The effective permissions text shown for one person in the open "Who has access" dialog. */
-export async function accessOf (page: Page, name: string): Promise<string> {
-  return (await page.getByRole('dialog').locator(`#access-principals li[data-principal="${name}"] .perms`).innerText()).trim()
+/** The person's row in the open "Who has access" dialog, by user id. */
+export const accessRow = (page: Page, userId: string): Locator =>
+  page.getByRole('dialog').locator(`#access-principals li[data-principal-id="${userId}"]`)
+
+/** The effective permissions text shown for one person (by user id) in the open "Who has access" dialog. */
+export async function accessOf (page: Page, userId: string): Promise<string> {
+  return (await accessRow(page, userId).locator('.perms').innerText()).trim()
 }
 
 export async function closeDialog (page: Page): Promise<void> {
