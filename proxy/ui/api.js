@@ -1,4 +1,4 @@
-/* global FormData */
+/* global Blob, TextEncoder, btoa */
 // The public API as the UI sees it. Every call goes through `call()`: JSON in
 // and out, the session cookie sent (same origin), errors thrown as ApiError
 // carrying the server's `{error:{code,message}}`. The `norm*` functions turn
@@ -19,8 +19,12 @@ export class ApiError extends Error {
 /** Calls the API. Throws ApiError for any non-2xx answer; resolves to the parsed body (or null for 204). */
 export async function call (method, path, body) {
   const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } }
-  if (body instanceof FormData) init.body = body
-  else if (body !== undefined) {
+  if (body instanceof Blob) {
+    // A raw upload (an image tarball); extra headers ride along on the blob.
+    Object.assign(init.headers, body.headers ?? {})
+    init.headers['Content-Type'] = 'application/x-tar'
+    init.body = body
+  } else if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json'
     init.body = JSON.stringify(body)
   }
@@ -196,8 +200,20 @@ export const api = {
     createUser: (body) => call('POST', '/api/admin/users', body),
     setDisabled: (id, disabled) => call('POST', `/api/admin/users/${encodeURIComponent(id)}/${disabled ? 'disable' : 'enable'}`, {}),
     resetPassword: (id, password) => call('POST', `/api/admin/users/${encodeURIComponent(id)}/password`, { password }),
-    uploadApp: (form) => call('POST', '/api/apps', form),
-    removeApp: (id) => call('DELETE', `/api/apps/${encodeURIComponent(id)}`),
+    /**
+     * Publishes an app or a new version: the image tarball (`docker save`) as the body, the
+     * manifest's text (YAML or JSON) base64-encoded in `x-granary-manifest`, as the control
+     * plane's `POST /apps` takes it (core/control-plane-protocol.ts) and the proxy forwards it.
+     */
+    uploadApp: (manifestText, imageFile) => {
+      const bytes = new TextEncoder().encode(manifestText)
+      let binary = ''
+      for (const b of bytes) binary += String.fromCharCode(b)
+      const body = imageFile.slice(0, imageFile.size, 'application/x-tar')
+      body.headers = { 'x-granary-manifest': btoa(binary) }
+      return call('POST', '/api/apps', body)
+    },
+    removeApp: (id, force = false) => call('DELETE', `/api/apps/${encodeURIComponent(id)}${force ? '?force=true' : ''}`),
     grains: async () => list(await call('GET', '/api/admin/grains'), 'grains'),
     stopGrain: (id) => call('POST', `/api/admin/grains/${encodeURIComponent(id)}/stop`, {}),
     audit: async () => list(await call('GET', '/api/admin/audit'), 'events', 'audit'),

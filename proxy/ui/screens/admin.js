@@ -1,4 +1,4 @@
-/* global FormData, setInterval, clearInterval */
+/* global setInterval, clearInterval */
 // Admin: users (create, disable, reset password), apps (list, upload a new
 // app or version, remove), running grains (stop), and the audit stream.
 // Shown only to admins; the API checks again on every call.
@@ -95,12 +95,9 @@ async function appsPanel (ctx, panel) {
     onsubmit: (e) => {
       e.preventDefault()
       busy(upload, async () => {
-        const body = new FormData()
-        body.append('manifest', manifest.files[0])
-        body.append('image', image.files[0])
         try {
-          const app = await api.admin.uploadApp(body)
-          announce(`Installed ${app?.name ?? app?.manifest?.name ?? 'the app'}.`)
+          const app = await api.admin.uploadApp(await manifest.files[0].text(), image.files[0])
+          announce(`Installed ${app?.name ?? app?.manifest?.name ?? 'the app'}${app?.version ? ` ${app.version}` : ''}.`)
           await refresh()
         } catch (err) { ctx.fail(err) }
       })
@@ -119,7 +116,14 @@ async function appsPanel (ctx, panel) {
         onclick: (e) => {
           if (!window.confirm(`Remove ${a.name}? Existing grains of it will no longer start.`)) return
           busy(e.currentTarget, async () => {
-            try { await api.admin.removeApp(a.id); announce(`Removed ${a.name}.`) } catch (err) { ctx.fail(err) }
+            try {
+              await api.admin.removeApp(a.id)
+              announce(`Removed ${a.name}.`)
+            } catch (err) {
+              if (err.status === 409 && window.confirm(`${err.message}\n\nRemove ${a.name} anyway?`)) {
+                try { await api.admin.removeApp(a.id, true); announce(`Removed ${a.name}.`) } catch (again) { ctx.fail(again) }
+              } else ctx.fail(err)
+            }
             await refresh()
           })
         },
