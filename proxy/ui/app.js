@@ -24,7 +24,7 @@ import { renderLink } from './screens/link.js'
 const main = document.getElementById('main')
 const nav = document.getElementById('nav')
 
-const state = { me: null, cleanup: null, renderId: 0 }
+const state = { me: null, cleanup: null, renderId: 0, navigated: false }
 
 /** Everything a screen needs from the shell. */
 const ctx = {
@@ -93,6 +93,10 @@ async function route () {
     else return location.replace('#/grains')
     if (id === state.renderId) state.cleanup = cleanup
     else if (typeof cleanup === 'function') cleanup()
+    // After moving to another screen, start keyboard and screen-reader users at its content
+    // (the login screen focuses its first field itself).
+    if (state.navigated && screen !== 'login' && id === state.renderId && !document.querySelector('dialog[open]')) ctx.main.focus({ preventScroll: true })
+    state.navigated = true
   } catch (err) {
     if (id !== state.renderId) return
     if (err?.status === 401) return ctx.loggedOut()

@@ -62,6 +62,7 @@ test('a wrong password says so; the right one opens the grain list; logging out 
 
   await login(page, stack.url, 'admin', stack.adminPassword)
   assert.match(page.url(), /#\/grains$/)
+  await page.getByRole('heading', { name: 'Grains', level: 1, exact: true }).waitFor()
   await page.getByRole('link', { name: 'Admin' }).waitFor()
   await screenshot(page, 'grains-empty')
 
@@ -95,5 +96,31 @@ test('after too many wrong passwords the account is locked, and the message says
   await page.locator('#login-error').filter({ hasText: 'locked' }).waitFor()
   assert.match(await page.locator('#login-error').innerText(), /^Too many failed logins: this account is locked for now\. Try again in \d+ minutes?\.$/)
   await screenshot(page, 'login-locked')
+  assert.deepEqual(problems, [])
+})
+
+test('keyboard only: create a grain from an app, open the share dialog and leave it with Escape', async (t) => {
+  const { context, page, problems } = await newPerson(browser)
+  t.after(() => context.close())
+  await login(page, stack.url, 'admin', stack.adminPassword)
+  // Tab from the top of the grain list to the first app action, then Enter.
+  await page.keyboard.press('Tab')
+  let steps = 0
+  while (!(await page.evaluate(() => document.activeElement?.classList.contains('app-action') === true)) && steps++ < 15) await page.keyboard.press('Tab')
+  assert.ok(steps < 15, 'an app action is reachable with Tab')
+  await page.keyboard.press('Enter')
+  const title = page.getByRole('dialog').getByLabel('Title', { exact: true })
+  await title.waitFor()
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'new-grain-title', 'the title field has focus')
+  await page.keyboard.type('Typed without a mouse')
+  await page.keyboard.press('Enter')
+  await page.getByRole('heading', { name: 'Typed without a mouse', level: 1 }).waitFor()
+  await page.getByRole('button', { name: 'Share', exact: true }).focus()
+  await page.keyboard.press('Enter')
+  await page.getByRole('dialog').waitFor()
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'share-username', 'the dialog starts at its first field')
+  await page.keyboard.press('Escape')
+  await page.getByRole('dialog').waitFor({ state: 'detached' })
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Share', 'focus returns to the button that opened it')
   assert.deepEqual(problems, [])
 })
