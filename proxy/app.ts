@@ -87,7 +87,11 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
   const secret = opts.serverSecret ?? randomBytes(32).toString('hex')
   if (redisUrl === undefined) throw new Error('the proxy needs REDIS_URL')
   await app.register(httpErrors)
-  app.addHook('onSend', async (_request, reply) => { reply.header('strict-transport-security', HSTS_VALUE) })
+  // A callback hook, not an async one: it runs on every grain response.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    reply.header('strict-transport-security', HSTS_VALUE)
+    done(null, payload)
+  })
   // Auto-pipelining: the session and share-graph reads of one request (and of concurrent ones) share one write.
   await app.register(redisPlugin, { url: redisUrl, autoPipelining: true, ...(opts.redisKeyPrefix !== undefined ? { keyPrefix: opts.redisKeyPrefix } : {}) })
   await app.register(fp(async (instance: FastifyInstance) => {

@@ -42,6 +42,20 @@ export function grainUserId (secret: string, userId: string, grainId: string): s
   return createHmac('sha256', secret).update(`${userId}\n${grainId}`).digest('hex').slice(0, 32)
 }
 
+// Recent X-User-Ids, so the hot path does not recompute the HMAC for every request of the same user and grain.
+const USER_ID_CACHE_SIZE = 10_000
+const userIds = new Map<string, string>()
+function cachedGrainUserId (secret: string, userId: string, grainId: string): string {
+  const key = `${secret}\n${userId}\n${grainId}`
+  let id = userIds.get(key)
+  if (id === undefined) {
+    id = grainUserId(secret, userId, grainId)
+    if (userIds.size >= USER_ID_CACHE_SIZE) userIds.clear()
+    userIds.set(key, id)
+  }
+  return id
+}
+
 /** Removes every reserved header (in place) and sets the proxy's own. */
 export function injectGrainHeaders (headers: Record<string, string | string[] | number | undefined>, who: GrainIdentity, secret: string, publicHost: string): void {
   for (const name of Object.keys(headers)) if (isReservedHeader(name)) delete headers[name]
@@ -51,7 +65,7 @@ export function injectGrainHeaders (headers: Record<string, string | string[] | 
   headers[GRAIN_HEADERS.forwardedProto] = 'https'
   headers[GRAIN_HEADERS.forwardedHost] = publicHost
   if (who.userId !== undefined) {
-    headers[GRAIN_HEADERS.userId] = grainUserId(secret, who.userId, who.grainId)
+    headers[GRAIN_HEADERS.userId] = cachedGrainUserId(secret, who.userId, who.grainId)
     headers[GRAIN_HEADERS.userName] = encodeURIComponent(who.displayName ?? '')
   }
 }
