@@ -47,6 +47,8 @@ export async function loadImageTar (docker: Docker, source: Readable, maxBytes: 
   let tooLarge = false
   let sourceError: Error | undefined
   const counter = new Transform({
+    // Larger buffers than the 16 KiB default: fewer round trips between the two sockets.
+    highWaterMark: 1 << 20,
     transform (chunk: Buffer, _encoding, done) {
       bytes += chunk.length
       if (bytes > maxBytes) {
