@@ -91,6 +91,8 @@ test('apps: an invalid manifest is refused with every problem, before anything e
   assert.match(noHeader.json().error.message, /send the manifest, base64-encoded, in the x-granary-manifest header/)
   const notBase64 = await app.inject({ method: 'POST', url: '/apps', headers: { ...auth, 'content-type': 'application/x-tar', [MANIFEST_HEADER]: '{"id":"x"}' }, payload: 'x' })
   assert.match(notBase64.json().error.message, /not base64/)
+  const empty = await app.inject({ method: 'POST', url: '/apps', headers: { ...auth, 'content-type': 'application/x-tar', [MANIFEST_HEADER]: encodeManifestHeader(boardYaml) }, payload: '' })
+  assert.deepEqual([empty.statusCode, empty.json().error.message], [400, 'the image could not be loaded: the upload is empty: send the `docker save` tarball as the body'])
   const wrongType = await app.inject({ method: 'POST', url: '/apps', headers: { ...auth, 'content-type': 'text/plain' }, payload: 'x' })
   assert.equal(wrongType.statusCode, 415)
   const noSecret = await app.inject({ method: 'POST', url: '/apps', headers: { 'content-type': 'application/json' }, payload: { manifest: boardYaml } })

@@ -7,18 +7,18 @@
  * and the record is written last, in one atomic step that re-checks the
  * version (see `AppStore.addVersion`).
  */
-import type { Readable } from 'node:stream'
+import { Stream, type Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from '@sinclair/typebox'
 import { redisAppStore, type AppRecord, type AppStore } from '../core/apps.js'
 import { MANIFEST_HEADER, type AppSummary, type PublishAppRequest } from '../core/control-plane-protocol.js'
-import { APP_ERR_IMAGE_MISSING, APP_ERR_IMAGE_TOO_LARGE, APP_ERR_INVALID_MANIFEST, APP_ERR_IN_USE, APP_ERR_NOT_FOUND, APP_ERR_NOT_NEWER, ERR_BAD_REQUEST } from '../core/errors.js'
+import { APP_ERR_BAD_IMAGE, APP_ERR_IMAGE_MISSING, APP_ERR_IMAGE_TOO_LARGE, APP_ERR_INVALID_MANIFEST, APP_ERR_IN_USE, APP_ERR_NOT_FOUND, APP_ERR_NOT_NEWER, ERR_BAD_REQUEST } from '../core/errors.js'
 import { redisGrainRecordStore } from '../core/grain-records.js'
 import type { Manifest } from '../core/manifest/schema.js'
 import { compareSemver } from '../core/manifest/semver.js'
 import { MAX_MANIFEST_BYTES, describeProblem, parseManifest, validateManifest, type ManifestResult } from '../core/manifest/validate.js'
-import { loadImageTar, resolveImage } from './images.js'
+import { EMPTY_UPLOAD, loadImageTar, resolveImage } from './images.js'
 
 declare module 'fastify' {
   interface FastifyInstance { apps: AppStore }
@@ -135,6 +135,8 @@ export const appsRoutes = fp(async function appsRoutes (app: FastifyInstance, op
     const declared = Number(request.headers['content-length'] ?? 0)
     if (declared > opts.maxImageBytes) throw new APP_ERR_IMAGE_TOO_LARGE(opts.maxImageBytes)
     await checkNewer(apps, manifest)
+    // An empty body (content-length: 0) never reaches the content-type parser.
+    if (!(request.body instanceof Stream)) throw new APP_ERR_BAD_IMAGE(EMPTY_UPLOAD)
     const loaded = await loadImageTar(app.docker, request.body as Readable, opts.maxImageBytes)
     const imageId = await resolveImage(app.docker, manifest.image)
     if (imageId === undefined || !loaded.ids.includes(imageId)) {

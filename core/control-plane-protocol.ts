@@ -30,6 +30,7 @@
  *
  *    <tarball bytes>
  *    ```
+ *    The header holds at most `MAX_MANIFEST_HEADER_BYTES`.
  *    The manifest is checked before a byte of the body is read; the tarball
  *    goes straight into the engine (never buffered). The app is recorded
  *    only after the image loaded and the manifest's `image` names one of the
@@ -56,6 +57,14 @@ export const CONTROL_SECRET_HEADER = 'x-granary-control-secret'
 export const MANIFEST_HEADER = 'x-granary-manifest'
 
 export const encodeManifestHeader = (manifestText: string): string => Buffer.from(manifestText, 'utf8').toString('base64')
+
+/**
+ * Node refuses requests whose headers pass 16 KiB in all, so a manifest sent
+ * in `MANIFEST_HEADER` must stay under this many encoded bytes (about 9 KiB of
+ * YAML; the example manifests are 1-2 KiB). Larger manifests: load the image
+ * into the engine first and publish with `PublishAppRequest`.
+ */
+export const MAX_MANIFEST_HEADER_BYTES = 12 * 1024
 
 export interface PublishAppRequest {
   /** The manifest: its text (YAML or JSON) or the parsed object. */
