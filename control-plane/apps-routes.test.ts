@@ -68,6 +68,11 @@ test('apps: publishing an image already in the engine, listing, showing', async 
   assert.match(again.json().error.message, /version 1\.0\.0 is not newer than the current version 1\.0\.0/)
   const missing = await app.inject({ method: 'POST', url: '/apps', headers: auth, payload: { manifest: manifestText({ version: '1.1.0', image: 'granary-test/absent:1' }) } })
   assert.deepEqual([missing.statusCode, missing.json().error.code], [400, 'APP_ERR_IMAGE_MISSING'])
+  // An image name is a reference, never a path into the engine's API.
+  for (const image of ['../containers/x', 'granary/board:local/../../x', 'a b', 42]) {
+    const res = await app.inject({ method: 'POST', url: '/apps', headers: auth, payload: { manifest: manifestText({ version: '1.2.0' }), image } })
+    assert.deepEqual([res.statusCode, res.json().error.code], [400, 'ERR_BAD_REQUEST'], String(image))
+  }
   assert.deepEqual((await app.inject({ url: '/apps/board', headers: auth })).json().versions, ['1.0.0'])
 })
 

@@ -17,7 +17,7 @@ import { APP_ERR_BAD_IMAGE, APP_ERR_IMAGE_MISSING, APP_ERR_IMAGE_TOO_LARGE, APP_
 import { redisGrainRecordStore } from '../core/grain-records.js'
 import type { Manifest } from '../core/manifest/schema.js'
 import { compareSemver } from '../core/manifest/semver.js'
-import { MAX_MANIFEST_BYTES, describeProblem, parseManifest, validateManifest, type ManifestResult } from '../core/manifest/validate.js'
+import { MAX_MANIFEST_BYTES, describeProblem, isImageRef, parseManifest, validateManifest, type ManifestResult } from '../core/manifest/validate.js'
 import { EMPTY_UPLOAD, loadImageTar, resolveImage } from './images.js'
 
 declare module 'fastify' {
@@ -117,7 +117,7 @@ export const appsRoutes = fp(async function appsRoutes (app: FastifyInstance, op
       const body = request.body as Partial<PublishAppRequest> | undefined
       if (typeof body !== 'object' || body === null || body.manifest === undefined) throw new ERR_BAD_REQUEST('send { manifest, image? } (or a tarball with the manifest in a header)')
       if (typeof body.manifest === 'string' && Buffer.byteLength(body.manifest) > MAX_MANIFEST_BYTES) throw new APP_ERR_INVALID_MANIFEST(`manifest is larger than ${MAX_MANIFEST_BYTES} bytes`)
-      if (body.image !== undefined && (typeof body.image !== 'string' || body.image.length > 256)) throw new ERR_BAD_REQUEST('"image" must be an image reference')
+      if (body.image !== undefined && (typeof body.image !== 'string' || !isImageRef(body.image))) throw new ERR_BAD_REQUEST('"image" must be an image reference, e.g. granary/notes:1.0.0')
       const manifest = manifestFromJson(body.manifest)
       await checkNewer(apps, manifest)
       const imageRef = body.image ?? manifest.image
