@@ -39,3 +39,21 @@ test('notes (process): the note survives a restart, written atomically in the da
   late.send({ type: 'op', revision: 0, ops: ['x'] })
   assert.equal((await late.next((m) => m.type === 'error')).code, 'stale')
 })
+
+test('notes (process): killed in the middle of saving, it never leaves a torn file', async (t) => {
+  const app = await startAppProcess(t, 'notes')
+  const big = (c: string) => c.repeat(400_000)
+  await call(app, 'PUT', '/api/note', WRITER, { text: big('a') })
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  // Keep it saving large texts, then kill it without warning.
+  const writes = ['b', 'c', 'd', 'e', 'f', 'g'].map((c) => call(app, 'PUT', '/api/note', WRITER, { text: big(c) }).catch(() => undefined))
+  await new Promise((resolve) => setTimeout(resolve, 120))
+  app.child.kill('SIGKILL')
+  await Promise.all(writes)
+  await app.stop()
+  const files = readdirSync(app.dataDir).filter((f) => f === 'note.json')
+  assert.deepEqual(files, ['note.json'])
+  const saved = JSON.parse(readFileSync(`${app.dataDir}/note.json`, 'utf8'))
+  assert.equal(saved.text.length, 400_000)
+  assert.match(saved.text, /^(a+|b+|c+|d+|e+|f+|g+)$/)
+})
