@@ -38,7 +38,8 @@
  *    To forward it (the proxy's `POST /api/apps`), pipe the request body
  *    through unchanged with these three headers.
  * 2. With an image already in the engine: `content-type: application/json`,
- *    body `PublishAppRequest`.
+ *    body `PublishAppRequest`. It can name any local image, so the public
+ *    API should offer this form to admins only.
  *
  * Both answer 201 `AppSummary`, or an error: 400 `APP_ERR_INVALID_MANIFEST`
  * (every problem, `path: reason`, joined by `; `), 400 `APP_ERR_BAD_IMAGE`
@@ -47,7 +48,11 @@
  * `APP_ERR_NOT_NEWER` (the app already has this version or a newer one),
  * 413 `APP_ERR_IMAGE_TOO_LARGE`, 415 for any other content type.
  * A newer version becomes current at once: grains that start afterwards run
- * its image; running grains keep theirs until they stop.
+ * its image; running grains keep theirs until they stop. Starting a grain:
+ * `AppStore.get(appId).current` gives `imageId` (run that id, not the tag)
+ * and the manifest; give the container `PORT=<manifest.port>` and
+ * `DATA_DIR=<manifest.dataPath>` (the example apps read both) and mount the
+ * grain's volume at `dataPath`.
  */
 import type { Manifest } from './manifest/schema.js'
 
