@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { call, openWs, startAppProcess } from '../../test/support/grain-app.js'
-import { WRITER, checkNotesHostileInput, checkNotesHttpPermissions, checkNotesLiveEditing, checkNotesWebSocketPermissions } from '../../test/support/notes-checks.js'
+import { WRITER, WRITER2, checkNotesHostileInput, checkNotesHttpPermissions, checkNotesLiveEditing, checkNotesWebSocketPermissions } from '../../test/support/notes-checks.js'
 
 test('notes (process): HTTP writes need the write permission', async (t) => {
   const app = await startAppProcess(t, 'notes')
@@ -38,4 +38,37 @@ test('notes (process): the note survives a restart, written atomically in the da
   await late.next((m) => m.type === 'hello')
   late.send({ type: 'op', revision: 0, ops: ['x'] })
   assert.equal((await late.next((m) => m.type === 'error')).code, 'stale')
+})
+
+test('notes (process): killed in the middle of saving, it never leaves a torn file', async (t) => {
+  const app = await startAppProcess(t, 'notes')
+  const big = (c: string) => c.repeat(400_000)
+  await call(app, 'PUT', '/api/note', WRITER, { text: big('a') })
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  // Keep it saving large texts, then kill it without warning.
+  const writes = ['b', 'c', 'd', 'e', 'f', 'g'].map((c) => call(app, 'PUT', '/api/note', WRITER, { text: big(c) }).catch(() => undefined))
+  await new Promise((resolve) => setTimeout(resolve, 120))
+  app.child.kill('SIGKILL')
+  await Promise.all(writes)
+  await app.stop()
+  const files = readdirSync(app.dataDir).filter((f) => f === 'note.json')
+  assert.deepEqual(files, ['note.json'])
+  const saved = JSON.parse(readFileSync(`${app.dataDir}/note.json`, 'utf8'))
+  assert.equal(saved.text.length, 400_000)
+  assert.match(saved.text, /^(a+|b+|c+|d+|e+|f+|g+)$/)
+})
+
+test('notes (process): the edit history is bounded by size; a client left far behind is told to reload', async (t) => {
+  const app = await startAppProcess(t, 'notes')
+  const ws = await openWs(t, app, '/ws', WRITER)
+  const hello = await ws.next((m) => m.type === 'hello')
+  // Ten replacements of 500 000 characters: more than the history keeps.
+  for (const c of 'abcdefghij') assert.equal((await call(app, 'PUT', '/api/note', WRITER, { text: c.repeat(500_000) })).status, 200)
+  ws.send({ type: 'op', revision: hello.revision, ops: ['x'] })
+  assert.equal((await ws.next((m) => m.type === 'error')).code, 'stale')
+  // A client that kept up still edits.
+  const fresh = await openWs(t, app, '/ws', WRITER2)
+  const now = await fresh.next((m) => m.type === 'hello')
+  fresh.send({ type: 'op', revision: now.revision, ops: ['x', 500_000] })
+  assert.equal((await fresh.next((m) => m.type === 'ack')).revision, now.revision + 1)
 })

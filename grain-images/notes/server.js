@@ -22,8 +22,9 @@ import { HttpError, appEnv, callerOf, jsonFile, need, readJson, refuseUpgrade, s
 import { apply, baseLength, isOp, transform } from './public/ot.js'
 
 const MAX_TEXT = 1_000_000
-/** Operations kept to transform late arrivals against; an older client resynchronises. */
+/** Operations kept to transform late arrivals against (by count and by inserted characters); an older client resynchronises. */
 const HISTORY = 2000
+const HISTORY_CHARS = 4_000_000
 const MAX_MESSAGE_BYTES = 2 * MAX_TEXT
 
 /*
@@ -41,6 +42,10 @@ const store = jsonFile(dataDir, 'note.json', () => ({ text: '', revision: 0 }))
 /** @type {import('./public/ot.js').Op[]} the last operations, `history[k]` made revision `first + k + 1` */
 let history = []
 let first = store.get().revision
+let historyChars = 0
+
+/** @param {import('./public/ot.js').Op} op @returns {number} */
+const insertedChars = (op) => op.reduce((/** @type {number} */ n, c) => n + (typeof c === 'string' ? c.length : 0), 0)
 
 /**
  * Applies an operation made on `revision`. Returns the operation as applied and
@@ -58,9 +63,15 @@ function edit (ops, revision) {
   const text = apply(doc.text, op)
   if (text.length > MAX_TEXT) throw new HttpError(413, 'too_large', `a note holds at most ${MAX_TEXT} characters`)
   history.push(op)
-  if (history.length > HISTORY) {
-    first += history.length - HISTORY
-    history = history.slice(-HISTORY)
+  historyChars += insertedChars(op)
+  let drop = 0
+  while (drop < history.length - 1 && (history.length - drop > HISTORY || historyChars > HISTORY_CHARS)) {
+    historyChars -= insertedChars(/** @type {import('./public/ot.js').Op} */ (history[drop]))
+    drop++
+  }
+  if (drop > 0) {
+    first += drop
+    history = history.slice(drop)
   }
   store.save({ text, revision: doc.revision + 1 })
   return { op, revision: doc.revision + 1 }
