@@ -4,7 +4,10 @@
  * operational transformation. At most one edit is in flight (`outstanding`);
  * edits made meanwhile are composed into `buffer` and sent on the ack. A
  * remote edit is transformed over both, then applied with the cursor kept in
- * place, so typing never fights with other people's typing.
+ * place, so typing never fights with other people's typing. Each edit sent
+ * carries a key; after a lost connection the page reconnects with
+ * `?resume=<revision>`, replays what it missed (its own edit, if it arrived,
+ * counts as the ack) and sends again what never arrived.
  */
 import { apply, compose, diff, transform, transformIndex } from './ot.js'
 
