@@ -72,3 +72,24 @@ test('notes (process): the edit history is bounded by size; a client left far be
   fresh.send({ type: 'op', revision: now.revision, ops: ['x', 500_000] })
   assert.equal((await fresh.next((m) => m.type === 'ack')).revision, now.revision + 1)
 })
+
+test('notes (process): a client back after a lost connection learns which edits it missed, its own included', async (t) => {
+  const app = await startAppProcess(t, 'notes')
+  const a = await openWs(t, app, '/ws', WRITER)
+  const b = await openWs(t, app, '/ws', WRITER2)
+  const start = (await a.next((m) => m.type === 'hello')).revision
+  await b.next((m) => m.type === 'hello')
+  a.send({ type: 'op', revision: start, ops: ['mine'], key: 'page1-1' })
+  await a.next((m) => m.type === 'ack')
+  b.send({ type: 'op', revision: start + 1, ops: [4, ' theirs'], key: 'page2-1' })
+  await b.next((m) => m.type === 'ack')
+  const back = await openWs(t, app, `/ws?resume=${start}`, WRITER)
+  const hello = await back.next((m) => m.type === 'hello')
+  assert.deepEqual(hello.missed, [{ revision: start + 1, ops: ['mine'], key: 'page1-1' }, { revision: start + 2, ops: [4, ' theirs'], key: 'page2-1' }])
+  for (const resume of [-1, start + 99, 'x']) {
+    const other = await openWs(t, app, `/ws?resume=${resume}`, WRITER)
+    assert.equal((await other.next((m) => m.type === 'hello')).missed, null, String(resume))
+  }
+  const plain = await openWs(t, app, '/ws', WRITER)
+  assert.equal('missed' in await plain.next((m) => m.type === 'hello'), false)
+})

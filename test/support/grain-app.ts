@@ -18,6 +18,7 @@ export interface Caller { permissions?: string, userId?: string, userName?: stri
 export interface RunningApp { base: string, wsBase: string }
 
 export interface AppProcess extends RunningApp {
+  port: number
   dataDir: string
   child: ChildProcess
   /** Ends the process with SIGTERM (it flushes its state) and waits for it. */
@@ -35,11 +36,11 @@ export const contractHeaders = (c: Caller): Record<string, string> => ({
   ...(c.userName !== undefined ? { 'x-user-name': c.userName } : {}),
 })
 
-/** Starts `grain-images/<app>/server.js` on a free port with a data directory (a fresh temporary one by default). */
-export async function startAppProcess (t: TestContext, app: string, dataDir?: string): Promise<AppProcess> {
+/** Starts `grain-images/<app>/server.js` on a port (a free one by default) with a data directory (a fresh temporary one by default). */
+export async function startAppProcess (t: TestContext, app: string, dataDir?: string, port = 0): Promise<AppProcess> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), `granary-${app}-`))
   const child = spawn(process.execPath, [new URL(`grain-images/${app}/server.js`, ROOT).pathname], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', DATA_DIR: dir },
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), DATA_DIR: dir },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
@@ -57,7 +58,7 @@ export async function startAppProcess (t: TestContext, app: string, dataDir?: st
       rmSync(dir, { recursive: true, force: true })
     })
   }
-  const port = await new Promise<number>((resolve, reject) => {
+  const listening = await new Promise<number>((resolve, reject) => {
     let out = ''
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString()
@@ -67,8 +68,9 @@ export async function startAppProcess (t: TestContext, app: string, dataDir?: st
     child.once('exit', (code) => reject(new Error(`${app} exited (${code}) before listening: ${out}`)))
   })
   return {
-    base: `http://127.0.0.1:${port}`,
-    wsBase: `ws://127.0.0.1:${port}`,
+    port: listening,
+    base: `http://127.0.0.1:${listening}`,
+    wsBase: `ws://127.0.0.1:${listening}`,
     dataDir: dir,
     child,
     async stop () {
