@@ -2,11 +2,24 @@
 import type { Frame } from 'playwright-core'
 
 /** The first open starts the grain's container: allow for a slow start on a busy machine. */
-const FIRST_START_MS = 60_000
+const READY_ATTEMPT_MS = 25_000
+const READY_ATTEMPTS = 3
 
-/** Waits until the note is connected and its editing mode is known (the app sets `readonly` from its hello). */
+/**
+ * Waits until the note is connected and its editing mode is known (the app sets `readonly`
+ * from its hello). A WebSocket that never connects (Chromium drops sockets in flight when
+ * Docker adds a network interface on a busy machine) gets what a person would do: a reload.
+ */
 export async function noteReady (frame: Frame): Promise<void> {
-  await frame.locator('#status').filter({ hasNotText: /connecting/ }).waitFor({ timeout: FIRST_START_MS })
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await frame.locator('#status').filter({ hasNotText: /connecting/ }).waitFor({ timeout: READY_ATTEMPT_MS })
+      return
+    } catch (err) {
+      if (attempt >= READY_ATTEMPTS) throw err
+      await frame.evaluate(() => { location.reload() }).catch(() => {})
+    }
+  }
 }
 
 export const note = (frame: Frame) => frame.locator('#text')
