@@ -30,15 +30,17 @@ export async function call (method, path, body) {
   }
   let res
   // Reads are retried after a network failure (Chromium aborts requests in flight when a
-  // network interface comes or goes, e.g. on a Docker host); writes are not, as one may have landed.
+  // network interface comes or goes, e.g. on a Docker host) or a server error; writes are
+  // not, as one may have landed.
   const attempts = method === 'GET' ? NETWORK_RETRIES + 1 : 1
   for (let attempt = 1; res === undefined; attempt++) {
     try {
       res = await fetch(path, init)
+      if (res.status >= 500 && attempt < attempts) res = undefined
     } catch {
       if (attempt >= attempts) throw new ApiError(0, 'NETWORK', 'The server cannot be reached. Check your connection and try again.')
-      await new Promise((resolve) => setTimeout(resolve, NETWORK_RETRY_DELAY_MS))
     }
+    if (res === undefined) await new Promise((resolve) => setTimeout(resolve, NETWORK_RETRY_DELAY_MS))
   }
   const text = await res.text()
   let data = null
