@@ -41,6 +41,7 @@ export const proxySettings = {
   tlsCert: setting('TLS_CERT_FILE', Type.String({ minLength: 1 }), undefined, 'PEM certificate chain; unset: a self-signed one is made once in the data directory.'),
   tlsKey: setting('TLS_KEY_FILE', Type.String({ minLength: 1 }), undefined, 'PEM private key matching `TLS_CERT_FILE`.'),
   adminPassword: setting('ADMIN_PASSWORD', Type.String({ minLength: 8 }), undefined, 'Password of the `admin` account created on first start (also `ADMIN_PASSWORD_FILE`); unset: a one-time setup link is printed.'),
+  oidcProviders: setting('OIDC_PROVIDERS', Type.String({ minLength: 1 }), undefined, 'OpenID Connect providers, a JSON array of `{"id","name","issuer","clientId","clientSecret"}` (also `OIDC_PROVIDERS_FILE`); each gets the redirect URI `https://<BASE_DOMAIN>/api/session/oidc/<id>/callback`.'),
   bodyLimitBytes: setting('BODY_LIMIT_BYTES', Type.Integer({ minimum: 1024 }), 104_857_600, 'Largest request body the proxy accepts (API and grain uploads).'),
 } as const
 
