@@ -4,13 +4,14 @@
  * test's REDIS_URL is deliberately not passed on: the up command's stores use
  * fixed key names, so two stacks sharing one Redis would share accounts).
  * Chromium resolves `*.localhost` to loopback itself (no DNS).
- * `stop()` sends Ctrl-C and waits; the data directory is removed afterwards.
+ * `stop()` sends Ctrl-C and waits; the data directory and the grain network are removed afterwards.
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { docker } from '../../support/docker.js'
 
 const ROOT = new URL('../../../', import.meta.url).pathname
 const UP_TIMEOUT_MS = 90_000
@@ -24,13 +25,27 @@ export interface Stack {
   dataDir: string
   /** Everything the stack printed so far (for failure messages). */
   output: () => string
-  /** Ctrl-C, wait for exit, remove the data directory. Succeeds silently if already stopped. */
+  /** Ctrl-C, wait for exit, remove the data directory and the grain network. Succeeds silently if already stopped. */
   stop: () => Promise<void>
+}
+
+/**
+ * Removes the stack's own grain network (each stack gets one, so parallel runs never share
+ * it) and anything still attached to it. The up command removes its grain containers but
+ * leaves the network, and Docker runs out of address pools after a few dozen leftovers.
+ */
+async function removeGrainNetwork (name: string): Promise<void> {
+  const [network] = await docker.listNetworks({ filters: JSON.stringify({ name: [`^${name}$`] }) })
+  if (network === undefined) return
+  const info = await docker.getNetwork(network.Id).inspect() as { Containers?: Record<string, unknown> }
+  await Promise.all(Object.keys(info.Containers ?? {}).map((id) => docker.getContainer(id).remove({ force: true, v: true }).catch(() => {})))
+  await docker.getNetwork(network.Id).remove().catch(() => {})
 }
 
 export async function startStack (extraEnv: Record<string, string> = {}): Promise<Stack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'granary-browser-'))
   const adminPassword = `admin-${randomBytes(6).toString('hex')}`
+  const grainNetwork = `granary-ui-${randomBytes(4).toString('hex')}`
   const env: Record<string, string | undefined> = {
     ...process.env,
     GRANARY_DATA_DIR: dataDir,
@@ -43,7 +58,7 @@ export async function startStack (extraEnv: Record<string, string> = {}): Promis
     // `<id>.localhost` is another site and Chromium withholds that cookie.
     BASE_DOMAIN: 'granary.localhost',
     ADMIN_PASSWORD: adminPassword,
-    GRAIN_NETWORK: `granary-ui-${randomBytes(4).toString('hex')}`,
+    GRAIN_NETWORK: grainNetwork,
     LOG_LEVEL: 'warn',
     ...extraEnv,
   }
@@ -62,6 +77,7 @@ export async function startStack (extraEnv: Record<string, string> = {}): Promis
     await exited
     clearTimeout(timer)
     rmSync(dataDir, { recursive: true, force: true })
+    await removeGrainNetwork(grainNetwork)
   }
 
   const deadline = Date.now() + UP_TIMEOUT_MS
