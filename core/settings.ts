@@ -37,7 +37,7 @@ export const proxySettings = {
   host: setting('HOST', Type.String({ minLength: 1 }), '0.0.0.0', 'Address the proxy listens on.'),
   port: setting('PORT', Port, 8443, 'HTTPS port of the proxy (0: any free port).'),
   httpPort: setting('HTTP_PORT', Port, 8080, 'Plain HTTP port; it only redirects to HTTPS (0: any free port).'),
-  baseDomain: setting('BASE_DOMAIN', Type.String({ pattern: '^[a-z0-9.-]+(:[0-9]+)?$' }), 'localhost', 'Shell host name; grain `g` is served at `g.<BASE_DOMAIN>`.'),
+  baseDomain: setting('BASE_DOMAIN', Type.String({ pattern: '^[a-z0-9.-]+(:[0-9]+)?$' }), 'granary.localhost', 'Shell host name; grain `g` is served at `g.<BASE_DOMAIN>`. Keep shell and grains on one site (e.g. `granary.example.com`, not a bare TLD like `localhost`), or browsers withhold the grain cookie inside the shell\'s frame.'),
   publicPort: setting('PUBLIC_PORT', Port, undefined, 'Port users reach the proxy on, when it differs from `PORT` (e.g. behind port forwarding).', 'same as `PORT`'),
   tlsCert: setting('TLS_CERT_FILE', Type.String({ minLength: 1 }), undefined, 'PEM certificate chain; unset: a self-signed one is made once in the data directory.'),
   tlsKey: setting('TLS_KEY_FILE', Type.String({ minLength: 1 }), undefined, 'PEM private key matching `TLS_CERT_FILE`.'),

@@ -24,6 +24,7 @@ export const GrainSchema = Type.Object({
   createdAt: Type.Integer(), lastUsedAt: Type.Integer(),
   permissions: Type.Array(Type.String()),
   mine: Type.Boolean(),
+  ownerName: Type.Optional(Type.String({ description: 'the owner\'s display name, on grains shared with me' })),
 })
 const CreateBody = Type.Object({ appId: Type.String({ pattern: '^[a-z][a-z0-9-]{0,62}$' }), title: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false })
 const SessionBody = Type.Object({ path: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false })
@@ -31,7 +32,7 @@ const OpenLinkBody = Type.Object({ secret: Type.String({ minLength: 16, maxLengt
 const UrlAnswer = Type.Object({ url: Type.String() })
 
 export async function grainRoutes (app: FastifyInstance, opts: { baseHost: string }): Promise<void> {
-  const { controlPlane, grains, sharing, apps, handoffs } = app.services
+  const { controlPlane, grains, sharing, apps, handoffs, users } = app.services
 
   /** `https://<grainId>.<base domain>[:port]` with the port the shell was reached on. */
   const grainOrigin = (request: FastifyRequest, grainId: string): string => {
@@ -71,6 +72,7 @@ export async function grainRoutes (app: FastifyInstance, opts: { baseHost: strin
       ...g,
       permissions: await sharing.userPermissions(g.id, user.id).catch(() => [] as string[]),
       mine: g.owner === user.id,
+      ...(g.owner === user.id ? {} : { ownerName: (await users.get(g.owner))?.displayName ?? 'someone' }),
     })))
     return { grains: withPermissions.filter((g) => g.mine || g.permissions.length > 0) }
   })

@@ -34,8 +34,8 @@ test('create, list (owned and shared with me), access graph and delete grains th
   const app = await testProxy(t, { controlPlane: cp, apps: staticAppDirectory([DEMO_APP]) })
   cp.store = app.services.grains
   const admin = await login(app, 'admin', ADMIN_PASSWORD)
-  await createUser(app, admin, 'alice')
-  await createUser(app, admin, 'bob')
+  const aliceId = await createUser(app, admin, 'alice')
+  const bobId = await createUser(app, admin, 'bob')
   const alice = await login(app, 'alice', 'alice-password-123')
   const bob = await login(app, 'bob', 'bob-password-123')
 
@@ -54,10 +54,12 @@ test('create, list (owned and shared with me), access graph and delete grains th
   const bobs = (await app.inject({ url: '/api/grains', headers: { cookie: bob } })).json().grains
   assert.equal(bobs.length, 1)
   assert.deepEqual([bobs[0].id, bobs[0].mine, bobs[0].permissions], [grain.id, false, ['read']])
+  assert.equal(bobs[0].ownerName, 'alice', 'a grain shared with me says whose it is')
 
   const access = await app.inject({ url: `/api/grains/${grain.id}/access`, headers: { cookie: alice } })
   assert.equal(access.statusCode, 200)
   assert.ok(access.json().principals.some((p: { permissions: string[] }) => p.permissions.join() === 'read'))
+  assert.deepEqual(access.json().names, { [`user:${aliceId}`]: 'alice', [`user:${bobId}`]: 'bob' }, 'the access view names every person in it')
 
   const bad = await app.inject({ method: 'POST', url: `/api/grains/${grain.id}/shares`, headers: { ...sameOrigin, cookie: bob }, payload: { to: 'admin', permissions: ['write'] } })
   assert.equal(bad.statusCode, 403, 'sharing what you do not hold is refused')

@@ -16,6 +16,8 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { ERR_BAD_REQUEST, GRAIN_ERR_NOT_FOUND, USER_ERR_NOT_FOUND } from '../../core/errors.js'
 import { isId } from '../../core/ids.js'
+import type { AccessGraph } from '../../core/sharing/index.js'
+import type { UserStore } from '../../core/users.js'
 import { requireUser } from '../auth/authenticate.js'
 import { errors } from './schemas.js'
 
@@ -29,6 +31,16 @@ const ShareBody = Type.Object({ to: Type.String({ minLength: 1, maxLength: 100 }
 const LinkBody = Type.Object({ ...Grant, allowAnonymous: Type.Optional(Type.Boolean()), expiresAt: Type.Optional(Type.Integer()) }, { additionalProperties: false })
 const TokenBody = Type.Object({ ...Grant, label: Type.Optional(Type.String({ maxLength: 100 })), expiresAt: Type.Optional(Type.Integer()) }, { additionalProperties: false })
 const Any = Type.Object({}, { additionalProperties: true })
+
+/** Display names of every user in an access graph, keyed by principal (`user:<id>`), so the UI can say "via Bob". */
+async function userNames (users: UserStore, graph: AccessGraph): Promise<Record<string, string>> {
+  const principals = new Set<string>([`user:${graph.owner}`])
+  for (const e of graph.edges) principals.add(e.from).add(e.to).add(`user:${e.sharer}`)
+  for (const p of graph.principals) principals.add(p.principal)
+  const ids = [...principals].filter((p) => p.startsWith('user:')).map((p) => p.slice('user:'.length))
+  const found = await Promise.all(ids.map((id) => users.get(id)))
+  return Object.fromEntries(found.flatMap((u) => u === undefined ? [] : [[`user:${u.id}`, u.displayName]]))
+}
 
 export async function sharingRoutes (app: FastifyInstance): Promise<void> {
   const { sharing, grains, apps, users } = app.services
@@ -66,7 +78,10 @@ export async function sharingRoutes (app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: Static<typeof GrainParams> }>('/api/grains/:id/access', {
     schema: { tags: ['sharing'], summary: 'Who has access', params: GrainParams, response: { 200: Any, ...errors(400, 401, 403, 404) } },
-  }, async (request) => sharing.accessGraph(request.params.id, requireUser(request).id))
+  }, async (request) => {
+    const graph = await sharing.accessGraph(request.params.id, requireUser(request).id)
+    return { ...graph, names: await userNames(users, graph) }
+  })
 
   app.post<{ Params: Static<typeof GrainParams>, Body: Static<typeof LinkBody> }>('/api/grains/:id/links', {
     schema: { tags: ['sharing'], summary: 'Create a sharing link', params: GrainParams, body: LinkBody, response: { 201: Type.Object({ link: Any, secret: Type.String(), url: Type.String() }), ...errors(400, 401, 403, 404) } },

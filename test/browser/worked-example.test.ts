@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { launchBrowser, newPerson, screenshot } from './support/browser.js'
-import { accessOf, closeDialog, createUser, go, grainFrame, login, newGrain, openAccess, openGrain, revoke, share } from './support/commands.js'
+import { accessOf, accessRow, closeDialog, createUser, go, grainFrame, login, newGrain, openAccess, openGrain, revoke, share } from './support/commands.js'
 import { attemptWrite, isReadOnly, note, noteReady, waitForValue } from './support/notes.js'
 import { startStack, type Stack } from './support/stack.js'
 
@@ -105,4 +105,15 @@ test('after Alice revokes Carol, Dave\'s next load is read-only and his write is
   await noteReady(again)
   assert.equal(await isReadOnly(again), false, 'Dave holds read,write again')
   assert.equal(await attemptWrite(again, 'Dave is back'), 200)
+})
+
+test('who has access names each person and the path they hold it through ("via Bob")', async () => {
+  const { alice } = pages
+  await openGrain(alice, 'Plans')
+  await openAccess(alice)
+  const names = await alice.getByRole('dialog').locator('#access-principals li .who').allInnerTexts()
+  assert.deepEqual(names.map((n) => n.replace(' (you)', '').trim()).sort(), ['Alice', 'Bob', 'Carol', 'Dave'])
+  assert.match(await accessRow(alice, ids.dave).locator('.via').innerText(), /^via (Bob, Carol|Carol, Bob)$/)
+  await alice.getByRole('dialog').locator('#access-edges li[data-edge="Bob → Dave"]').waitFor()
+  await closeDialog(alice)
 })
