@@ -24,7 +24,8 @@ export const unusedControlPlane: ControlPlaneClient = {
 export async function testProxy (t: TestContext, options: Partial<ProxyOptions> & { env?: Record<string, string> } = {}): Promise<FastifyInstance> {
   const { env, ...rest } = options
   const app = await build({
-    config: loadProxyConfig({ ADMIN_PASSWORD, ...env }),
+    // The shell at plain `localhost` (grains at `<id>.localhost`): in-process tests send Host headers, no browser cookies rules apply.
+    config: loadProxyConfig({ ADMIN_PASSWORD, BASE_DOMAIN: 'localhost', ...env }),
     controlPlane: unusedControlPlane,
     redisUrl: testRedisUrl(),
     redisKeyPrefix: uniquePrefix(),

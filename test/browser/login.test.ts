@@ -111,6 +111,8 @@ test('keyboard only: create a grain from an app, open the share dialog and leave
   await page.keyboard.press('Enter')
   const title = page.getByRole('dialog').getByLabel('Title', { exact: true })
   await title.waitFor()
+  // The dialog moves focus just after it opens; give it a moment, then insist.
+  await page.waitForFunction(() => document.activeElement?.id === 'new-grain-title', null, { timeout: 3000 }).catch(() => undefined)
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'new-grain-title', 'the title field has focus')
   await page.keyboard.type('Typed without a mouse')
   await page.keyboard.press('Enter')
