@@ -17,3 +17,7 @@ export const ERR_UNAVAILABLE = createError('ERR_UNAVAILABLE', '%s', 503)
 export const GRAIN_ERR_NOT_FOUND = createError('GRAIN_ERR_NOT_FOUND', 'grain %s not found', 404)
 export const APP_ERR_NOT_FOUND = createError('APP_ERR_NOT_FOUND', 'app %s not found', 404)
 export const USER_ERR_NOT_FOUND = createError('USER_ERR_NOT_FOUND', 'user %s not found', 404)
+
+// Grain archives (core/grain-archive.ts) and backups (core/backup.ts).
+export const GRAIN_ERR_ARCHIVE_INVALID = createError('GRAIN_ERR_ARCHIVE_INVALID', 'refused grain archive: %s', 400)
+export const GRAIN_ERR_ARCHIVE_TOO_LARGE = createError('GRAIN_ERR_ARCHIVE_TOO_LARGE', 'refused grain archive: %s', 413)
