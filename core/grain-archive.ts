@@ -114,60 +114,77 @@ export function parseMetadata (text: string): GrainArchiveMetadata {
 // Writing
 
 /**
- * A tar stream of `dataDir` with `metadata` first. Reads without following
- * symlinks (a grain may have planted one between listing and reading: files
- * are opened with O_NOFOLLOW and checked after opening). Symlinks that an
- * import would refuse (absolute or with `..`) are left out, as are sockets,
- * fifos and devices. Callers should stop or pause the grain first, so the copy
- * is consistent.
+ * Builds a tar stream entry by entry. `addTree` reads without following
+ * symlinks (a grain may plant one between listing and reading: files are
+ * opened with O_NOFOLLOW and checked after opening); symlinks that a reader
+ * would refuse (absolute or with `..`) are left out, as are sockets, fifos and
+ * devices.
  */
-export function packGrain (dataDir: string, metadata: Omit<GrainArchiveMetadata, 'format' | 'version'>): Readable {
-  const pack = tar.pack()
-  const full: GrainArchiveMetadata = { format: GRAIN_ARCHIVE_FORMAT, version: GRAIN_ARCHIVE_VERSION, ...metadata }
-  const addEntry = (header: TarHeader, body?: Buffer): Promise<void> =>
-    new Promise((resolve, reject) => { pack.entry(header, body ?? Buffer.alloc(0), (err) => { if (err) reject(err); else resolve() }) })
+export class TarBuilder {
+  private readonly pack = tar.pack()
+  /** The archive; read it while entries are added. */
+  readonly stream: Readable = Readable.from(this.pack)
 
-  const addFile = async (path: string, name: string): Promise<void> => {
+  add (header: TarHeader, body?: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => { this.pack.entry(header, body ?? Buffer.alloc(0), (err) => { if (err) reject(err); else resolve() }) })
+  }
+
+  /** Adds the contents of `dir` as `<prefix>/...` (the `<prefix>/` directory entry itself included). */
+  async addTree (dir: string, prefix: string): Promise<void> {
+    const st = await lstat(dir)
+    await this.add({ name: `${prefix}/`, type: 'directory', mode: st.mode & 0o777, mtime: st.mtime })
+    await this.walk(dir, prefix)
+  }
+
+  finalize (): void { this.pack.finalize() }
+  fail (err: Error): void { this.pack.destroy(err) }
+
+  private async addFile (path: string, name: string): Promise<void> {
     const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
     try {
       const st = await handle.stat()
       if (!st.isFile()) return
       const header: TarHeader = { name, type: 'file', size: st.size, mode: st.mode & 0o777, mtime: st.mtime }
-      if (st.size === 0) return await addEntry(header)
+      if (st.size === 0) return await this.add(header)
       // A file that grows while read is cut to the size announced in its header.
-      await pipeline(handle.createReadStream({ start: 0, end: st.size - 1, autoClose: false }), pack.entry(header))
+      await pipeline(handle.createReadStream({ start: 0, end: st.size - 1, autoClose: false }), this.pack.entry(header))
     } finally {
       await handle.close()
     }
   }
 
-  const walk = async (dir: string, rel: string): Promise<void> => {
-    const names = (await readdir(dir)).sort()
-    for (const n of names) {
+  private async walk (dir: string, prefix: string): Promise<void> {
+    for (const n of (await readdir(dir)).sort()) {
       const path = join(dir, n)
-      const relPath = rel === '' ? n : `${rel}/${n}`
-      const name = `${DATA_ROOT}/${relPath}`
+      const name = `${prefix}/${n}`
       const st = await lstat(path)
       if (st.isDirectory()) {
-        await addEntry({ name: `${name}/`, type: 'directory', mode: st.mode & 0o777, mtime: st.mtime })
-        await walk(path, relPath)
+        await this.add({ name: `${name}/`, type: 'directory', mode: st.mode & 0o777, mtime: st.mtime })
+        await this.walk(path, name)
       } else if (st.isFile()) {
-        await addFile(path, name)
+        await this.addFile(path, name)
       } else if (st.isSymbolicLink()) {
         const target = await readlink(path)
-        if (symlinkTargetIsSafe(target)) await addEntry({ name, type: 'symlink', linkname: target, mode: 0o777, mtime: st.mtime })
+        if (symlinkTargetIsSafe(target)) await this.add({ name, type: 'symlink', linkname: target, mode: 0o777, mtime: st.mtime })
       }
     }
   }
+}
 
+/**
+ * A tar stream of `dataDir` with `metadata` first. Callers should stop or
+ * pause the grain first, so the copy is consistent.
+ */
+export function packGrain (dataDir: string, metadata: Omit<GrainArchiveMetadata, 'format' | 'version'>): Readable {
+  const full: GrainArchiveMetadata = { format: GRAIN_ARCHIVE_FORMAT, version: GRAIN_ARCHIVE_VERSION, ...metadata }
+  const tarball = new TarBuilder()
   const run = async (): Promise<void> => {
-    await addEntry({ name: METADATA_ENTRY, type: 'file', mode: 0o644, mtime: new Date(full.exportedAt) }, Buffer.from(JSON.stringify(full, null, 2) + '\n'))
-    await addEntry({ name: `${DATA_ROOT}/`, type: 'directory', mode: 0o755, mtime: new Date(full.exportedAt) })
-    await walk(dataDir, '')
-    pack.finalize()
+    await tarball.add({ name: METADATA_ENTRY, type: 'file', mode: 0o644, mtime: new Date(full.exportedAt) }, Buffer.from(JSON.stringify(full, null, 2) + '\n'))
+    await tarball.addTree(dataDir, DATA_ROOT)
+    tarball.finalize()
   }
-  run().catch((err: unknown) => pack.destroy(err as Error))
-  return Readable.from(pack)
+  run().catch((err: unknown) => tarball.fail(err as Error))
+  return tarball.stream
 }
 
 // ---------------------------------------------------------------------------
@@ -212,6 +229,139 @@ async function readAll (entry: AsyncIterable<unknown>, max: number): Promise<Buf
 const fileMode = (mode: number | undefined): number => ((mode ?? 0o644) & 0o755) | 0o600
 const dirMode = (mode: number | undefined): number => ((mode ?? 0o755) & 0o755) | 0o700
 
+/** A tar entry as tar-stream hands it out: its header and its body. */
+export interface TarEntry extends AsyncIterable<unknown> {
+  header: Header
+  resume(): unknown
+}
+
+/**
+ * Writes archive entries below an existing directory `root`, refusing anything
+ * that could reach outside it (see the file comment). Call `entry` for each
+ * entry with its path relative to `root` (already checked by
+ * `dataRelativePath` or the like), then `finish`; `undo` removes every
+ * top-level path it created (on refusal).
+ */
+export class TreeExtractor {
+  private readonly written = new Map<string, 'file' | 'directory'>()
+  private readonly links = new Map<string, string>()
+  private readonly tops = new Set<string>()
+  private total = 0
+  private entries = 0
+
+  constructor (private readonly root: string, private readonly limits: GrainArchiveLimits) {}
+
+  async entry (rel: string, entry: TarEntry): Promise<void> {
+    const h = entry.header
+    if (++this.entries > this.limits.maxEntries) throw tooLarge(`archive has more than ${this.limits.maxEntries} entries`)
+    if (rel === '') {
+      if (h.type !== 'directory') throw invalid('the archive root must be a directory')
+      entry.resume()
+      return
+    }
+    switch (h.type) {
+      case 'directory': {
+        if (this.written.get(rel) === 'directory') { entry.resume(); return }
+        const path = await this.place(rel)
+        await mkdir(path, { mode: dirMode(h.mode) }).catch(async (err: NodeJS.ErrnoException) => {
+          // Already made as the parent of an earlier entry: fine if it is a real directory.
+          if (err.code !== 'EEXIST' || !(await lstat(path)).isDirectory()) throw invalid(`duplicate entry ${rel}`)
+          await chmod(path, dirMode(h.mode))
+        })
+        this.written.set(rel, 'directory')
+        entry.resume()
+        return
+      }
+      case 'file':
+      case 'contiguous-file': {
+        this.total += h.size ?? 0
+        if (this.total > this.limits.maxTotalBytes) throw tooLarge(`archive data exceeds ${this.limits.maxTotalBytes} bytes`)
+        const path = await this.place(rel)
+        // 'wx': O_CREAT|O_EXCL never follows a link and never overwrites.
+        const out = await open(path, 'wx', fileMode(h.mode))
+        try {
+          for await (const chunk of entry) await out.write(chunk as Buffer)
+        } finally {
+          await out.close()
+        }
+        this.written.set(rel, 'file')
+        return
+      }
+      case 'symlink': {
+        const target = h.linkname ?? ''
+        if (!symlinkTargetIsSafe(target)) throw invalid(`symlink ${rel} points outside its directory (${JSON.stringify(target)})`)
+        await this.place(rel)
+        this.links.set(rel, target)
+        entry.resume()
+        return
+      }
+      default:
+        throw invalid(`entry ${rel} has a refused type (${h.type ?? 'unknown'})`)
+    }
+  }
+
+  /** A hard link to `targetRel`, a file written earlier: made as a copy. */
+  async hardLink (rel: string, targetRel: string, entry: TarEntry): Promise<void> {
+    if (++this.entries > this.limits.maxEntries) throw tooLarge(`archive has more than ${this.limits.maxEntries} entries`)
+    if (this.written.get(targetRel) !== 'file') throw invalid(`hard link ${rel} must point at a file earlier in the archive`)
+    const path = await this.place(rel)
+    await copyFile(join(this.root, ...targetRel.split('/')), path, constants.COPYFILE_EXCL)
+    this.written.set(rel, 'file')
+    entry.resume()
+  }
+
+  /** Creates the symlinks (last: no earlier write could go through one), then hands everything to `owner`. */
+  async finish (owner?: { uid: number, gid: number }): Promise<void> {
+    for (const [rel, target] of this.links) await symlink(target, join(this.root, ...rel.split('/')))
+    if (owner !== undefined) for (const top of this.tops) await chownTree(join(this.root, top), owner.uid, owner.gid)
+  }
+
+  /** Removes every top-level path this extractor created. */
+  async undo (): Promise<void> {
+    for (const top of this.tops) await rm(join(this.root, top), { recursive: true, force: true })
+  }
+
+  private async place (rel: string): Promise<string> {
+    if (isBelowAny(rel, new Set(this.links.keys()))) throw invalid(`entry ${rel} lies below a symlink`)
+    if (this.written.has(rel) || this.links.has(rel)) throw invalid(`duplicate entry ${rel}`)
+    const top = rel.split('/')[0] ?? rel
+    if (!this.tops.has(top)) {
+      // Never write into something that was there before this archive.
+      const existing = await lstat(join(this.root, top)).catch(() => undefined)
+      if (existing !== undefined) throw invalid(`${top} already exists`)
+      this.tops.add(top)
+    }
+    const path = join(this.root, ...rel.split('/'))
+    await mkdir(dirname(path), { recursive: true, mode: 0o755 })
+    return path
+  }
+}
+
+/** Pipes `source` into a tar extractor, failing once the raw stream passes `maxBytes`. */
+export function tarReader (source: Readable | AsyncIterable<Buffer>, maxBytes: number): { extract: AsyncIterable<TarEntry>, done: Promise<void>, abort: () => Promise<void> } {
+  const extract = tar.extract()
+  const input = Readable.from(source, { objectMode: false })
+  const done = pipeline(input, byteCap(maxBytes), extract)
+  done.catch(() => undefined)
+  return {
+    extract: extract as AsyncIterable<TarEntry>,
+    done,
+    async abort () {
+      input.destroy()
+      extract.destroy()
+      await done.catch(() => undefined)
+    },
+  }
+}
+
+const limitsOf = (limits: Partial<GrainArchiveLimits> | undefined): GrainArchiveLimits => ({
+  maxTotalBytes: limits?.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES,
+  maxEntries: limits?.maxEntries ?? DEFAULT_MAX_ENTRIES,
+})
+
+/** The raw-stream cap matching some limits: data plus tar headers and padding. */
+export const rawByteCap = (limits: GrainArchiveLimits): number => limits.maxTotalBytes + (limits.maxEntries + 4) * TAR_OVERHEAD_PER_ENTRY
+
 /**
  * Reads a grain archive from `source` into `opts.targetDir` and returns its
  * metadata. Throws `GRAIN_ERR_ARCHIVE_INVALID` (400) or
@@ -219,29 +369,14 @@ const dirMode = (mode: number | undefined): number => ((mode ?? 0o755) & 0o755) 
  * case `targetDir` is removed and nothing outside it was ever written.
  */
 export async function unpackGrain (source: Readable | AsyncIterable<Buffer>, opts: UnpackOptions): Promise<GrainArchiveMetadata> {
-  const maxTotalBytes = opts.limits?.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES
-  const maxEntries = opts.limits?.maxEntries ?? DEFAULT_MAX_ENTRIES
+  const limits = limitsOf(opts.limits)
   const root = opts.targetDir
-  const extract = tar.extract()
-  const input = Readable.from(source, { objectMode: false })
-  const feeding = pipeline(input, byteCap(maxTotalBytes + (maxEntries + 2) * TAR_OVERHEAD_PER_ENTRY), extract)
+  const reader = tarReader(source, rawByteCap(limits))
+  const tree = new TreeExtractor(root, limits)
   let created = false
   let metadata: GrainArchiveMetadata | undefined
-  const written = new Map<string, 'file' | 'directory'>()
-  const links = new Map<string, string>()
-  let total = 0
-  let entries = 0
-
-  const place = async (rel: string): Promise<string> => {
-    if (isBelowAny(rel, new Set(links.keys()))) throw invalid(`entry data/${rel} lies below a symlink`)
-    if (written.has(rel) || links.has(rel)) throw invalid(`duplicate entry data/${rel}`)
-    const path = join(root, ...rel.split('/'))
-    await mkdir(dirname(path), { recursive: true, mode: 0o755 })
-    return path
-  }
-
   try {
-    for await (const entry of extract) {
+    for await (const entry of reader.extract) {
       const h = entry.header
       if (metadata === undefined) {
         if (h.name.replace(/^\.\//, '') !== METADATA_ENTRY || h.type !== 'file') throw invalid(`${METADATA_ENTRY} must be the first entry`)
@@ -254,78 +389,24 @@ export async function unpackGrain (source: Readable | AsyncIterable<Buffer>, opt
         created = true
         continue
       }
-      if (++entries > maxEntries) throw tooLarge(`archive has more than ${maxEntries} entries`)
       const rel = dataRelativePath(h.name)
-      switch (h.type) {
-        case 'directory': {
-          if (rel === '') { entry.resume(); continue }
-          if (written.get(rel) === 'directory') { entry.resume(); continue }
-          const path = await place(rel)
-          await mkdir(path, { mode: dirMode(h.mode) }).catch(async (err: NodeJS.ErrnoException) => {
-            // Already made as the parent of an earlier entry: fine if it is a real directory.
-            if (err.code !== 'EEXIST' || !(await lstat(path)).isDirectory()) throw invalid(`duplicate entry data/${rel}`)
-            await chmod(path, dirMode(h.mode))
-          })
-          written.set(rel, 'directory')
-          entry.resume()
-          break
-        }
-        case 'file':
-        case 'contiguous-file': {
-          if (rel === '') throw invalid('data/ must be a directory')
-          total += h.size ?? 0
-          if (total > maxTotalBytes) throw tooLarge(`archive data exceeds ${maxTotalBytes} bytes`)
-          const path = await place(rel)
-          // 'wx': O_CREAT|O_EXCL never follows a link and never overwrites.
-          const out = await open(path, 'wx', fileMode(h.mode))
-          try {
-            for await (const chunk of entry) await out.write(chunk as Buffer)
-          } finally {
-            await out.close()
-          }
-          written.set(rel, 'file')
-          break
-        }
-        case 'symlink': {
-          const target = h.linkname ?? ''
-          if (!symlinkTargetIsSafe(target)) throw invalid(`symlink data/${rel} points outside its directory (${JSON.stringify(target)})`)
-          if (rel === '') throw invalid('data/ must be a directory')
-          await place(rel)
-          links.set(rel, target)
-          entry.resume()
-          break
-        }
-        case 'link': {
-          const targetRel = dataRelativePath(h.linkname ?? '')
-          if (written.get(targetRel) !== 'file') throw invalid(`hard link data/${rel} must point at a file earlier in the archive`)
-          const path = await place(rel)
-          await copyFile(join(root, ...targetRel.split('/')), path, constants.COPYFILE_EXCL)
-          written.set(rel, 'file')
-          entry.resume()
-          break
-        }
-        default:
-          throw invalid(`entry data/${rel} has a refused type (${h.type ?? 'unknown'})`)
-      }
+      if (h.type === 'link') await tree.hardLink(rel, dataRelativePath(h.linkname ?? ''), entry)
+      else await tree.entry(rel, entry)
     }
-    await feeding
+    await reader.done
     if (metadata === undefined) throw invalid(`empty archive (no ${METADATA_ENTRY})`)
-    if (!created) await mkdir(root, { mode: 0o755 })
-    // Links last: no earlier write could have gone through one.
-    for (const [rel, target] of links) await symlink(target, join(root, ...rel.split('/')))
+    await tree.finish()
     if (opts.owner !== undefined) await chownTree(root, opts.owner.uid, opts.owner.gid)
     return metadata
   } catch (err) {
-    input.destroy()
-    extract.destroy()
-    await feeding.catch(() => undefined)
+    await reader.abort()
     if (created) await rm(root, { recursive: true, force: true })
     throw asArchiveError(err)
   }
 }
 
 /** Low-level tar parse errors become 400s; our own errors pass through. */
-function asArchiveError (err: unknown): unknown {
+export function asArchiveError (err: unknown): unknown {
   if (err instanceof Error && (err as { statusCode?: number }).statusCode !== undefined) return err
   const code = (err as NodeJS.ErrnoException | undefined)?.code
   if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') return invalid(`conflicting entries (${(err as Error).message})`)
@@ -338,7 +419,6 @@ async function chownTree (dir: string, uid: number, gid: number): Promise<void> 
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name)
     await lchown(path, uid, gid)
-    if (entry.isSymbolicLink()) continue
     if (entry.isDirectory()) await chownTree(path, uid, gid)
   }
 }
