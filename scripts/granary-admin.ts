@@ -17,6 +17,7 @@
 import { createReadStream, createWriteStream } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { pathToFileURL } from 'node:url'
 import Docker from 'dockerode'
 import { readBackup, writeBackup } from '../core/backup.js'
 import { connectRedis } from '../core/redis.js'
@@ -111,12 +112,19 @@ async function restore (args: string[]): Promise<void> {
   }
 }
 
-const [command, ...rest] = process.argv.slice(2)
-try {
+/** Runs `backup ...` or `restore ...` (also reachable as `granary admin ...`). */
+export async function runAdmin (args: string[]): Promise<void> {
+  const [command, ...rest] = args
   if (command === 'backup') await backup(rest)
   else if (command === 'restore') await restore(rest)
   else throw new Error(USAGE)
-} catch (err) {
-  log(`error: ${(err as Error).message}`)
-  process.exitCode = 1
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    await runAdmin(process.argv.slice(2))
+  } catch (err) {
+    log(`error: ${(err as Error).message}`)
+    process.exitCode = 1
+  }
 }
