@@ -49,14 +49,14 @@ say "compiling (npm run build)..."
 # Production dependencies: a pruned copy of the host's node_modules (no
 # registry needed), redone only when the lock file changed.
 lock_sum=$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)
-if [ "$(cat "$ctx/prebuilt/.lock-sum" 2>/dev/null)" != "$lock_sum" ]; then
+if [ "$(cat "$ctx/.prebuilt-lock-sum" 2>/dev/null)" != "$lock_sum" ]; then
   say "staging production node_modules..."
-  rm -rf "$ctx/prebuilt/node_modules" "$ctx/prebuilt/.lock-sum"
+  rm -rf "$ctx/prebuilt/node_modules" "$ctx/.prebuilt-lock-sum"
   cp "$ROOT/package.json" "$ROOT/package-lock.json" "$ctx/prebuilt/"
   cp -a "$ROOT/node_modules" "$ctx/prebuilt/node_modules"
   (cd "$ctx/prebuilt" && npm prune --omit=dev --offline --no-audit --no-fund >/dev/null 2>&1)
   rm -f "$ctx/prebuilt/package-lock.json"
-  echo "$lock_sum" > "$ctx/prebuilt/.lock-sum"
+  echo "$lock_sum" > "$ctx/.prebuilt-lock-sum"
 fi
 rm -rf "$ctx/prebuilt/dist"
 cp -a "$ROOT/dist" "$ctx/prebuilt/dist"

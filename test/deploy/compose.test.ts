@@ -85,6 +85,14 @@ test('docker compose: up, state survives down/up, backup, wipe, restore', { time
   await prepareImages()
   await stack.compose('build')
   lap('images built')
+  // Final images: compiled JavaScript, production dependencies and package.json only.
+  for (const image of [`granary/proxy:${stack.project}`, `granary/control-plane:${stack.project}`]) {
+    const listing = JSON.parse((await run('docker', ['run', '--rm', '--label', `granary.test=${stack.runId}`, image, 'node', '-e', `
+      const fs = require('fs'), path = require('path')
+      const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)])
+      console.log(JSON.stringify({ top: fs.readdirSync('/app').sort(), ts: walk('/app/dist').filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), dev: ['typescript', 'eslint', 'tsx'].filter((m) => fs.existsSync('/app/node_modules/' + m)), user: process.getuid() }))`])).stdout) as { top: string[], ts: string[], dev: string[], user: number }
+    assert.deepEqual(listing, { top: ['dist', 'node_modules', 'package.json'], ts: [], dev: [], user: 1000 }, image)
+  }
   await stack.compose('up', '-d')
   await stack.waitHealthy()
   lap('stack healthy')
