@@ -22,6 +22,7 @@ import { packGrain, unpackGrain, type GrainArchiveLimits } from '../core/grain-a
 import type { GrainRecordStore } from '../core/grain-records.js'
 import { ID_PATTERN } from '../core/ids.js'
 import { dataPaths } from '../core/paths.js'
+import { GRAIN_UID } from './container-spec.js'
 
 /** Imports are capped well below the platform-wide body limit unless told otherwise. */
 export const DEFAULT_IMPORT_LIMITS: GrainArchiveLimits = { maxTotalBytes: 512 * 1024 * 1024, maxEntries: 50_000 }
@@ -50,11 +51,14 @@ export interface GrainArchiveRoutesOptions {
 export async function grainArchiveRoutes (app: FastifyInstance, opts: GrainArchiveRoutesOptions): Promise<void> {
   const grainsDir = dataPaths(opts.dataDir).grains
   const limits = { ...DEFAULT_IMPORT_LIMITS, ...opts.limits }
-  const owner = opts.owner ?? { uid: 1000, gid: 1000 }
+  const owner = opts.owner ?? { uid: GRAIN_UID, gid: GRAIN_UID }
   const chownTo = process.getuid?.() === 0 ? owner : undefined
 
   // Hand the raw request stream to the route; size caps are enforced while unpacking.
-  app.addContentTypeParser(TAR_TYPES, (_request, payload, done) => { done(null, payload) })
+  // (The app routes may already have registered the same pass-through parser on the root.)
+  for (const type of TAR_TYPES) {
+    if (!app.hasContentTypeParser(type)) app.addContentTypeParser(type, (_request, payload, done) => { done(null, payload) })
+  }
 
   app.get<{ Params: Static<typeof GrainParams> }>('/grains/:id/export', { schema: { params: GrainParams } }, async (request, reply) => {
     const grain = await opts.grains.get(request.params.id)

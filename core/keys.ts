@@ -10,8 +10,44 @@
  * | `grains:owned:<userId>` | zset | grainIds owned by the user, scored by createdAt |
  * | `grains:all` | zset | every grainId, scored by createdAt |
  *
+ *
+ * Grain run state (control plane, `control-plane/run-state.ts`):
+ *
+ * | key | type | holds |
+ * | --- | --- | --- |
+ * | `grain-run:<grainId>` | hash | state (`starting`/`running`/`paused`/`stopped`/`failed`), containerId, since (ms), reason |
+ * | `grain-runs:live` | set | grainIds whose run state is `starting`, `running` or `paused` (what reconciliation checks after a crash) |
+ * | `grain:<grainId>:*` | any | per-grain data of other modules (shares, links, ...): everything under `grainScope(grainId)` is deleted with the grain |
+ *
  * Sections for apps, shares, links, tokens, sessions and audit are added by
  * the modules that own them, below, each with its table.
+ *
+ * ## Sharing (`core/sharing/`)
+ *
+ * Every write to a grain's sharing keys runs in one Lua script that also
+ * INCRs the grain's sharing version and appends to its audit stream, so a
+ * reader that sees a version sees every write up to it and none after.
+ *
+ * | key | type | holds |
+ * | --- | --- | --- |
+ * | `grain:<grainId>:sharing:version` | string | counter, INCR'd by every sharing write (absent = 0) |
+ * | `grain:<grainId>:shares` | hash | edgeId → `kind⇥from⇥to⇥permissions⇥createdBy⇥createdAt` (tab-separated; kind `share`/`link`/`redeem`/`token`; from/to principals `user:<id>`, `link:<id>`, `token:<id>`; permissions `*` = all, else comma-separated ids) |
+ * | `grain:<grainId>:links` | hash | linkId → JSON link record (creator, permissions, role, allowAnonymous, expiresAt, edgeId, secret hash) |
+ * | `grain:<grainId>:link-redeemers:<linkId>` | hash | userId → edgeId of that user's `redeem` edge |
+ * | `grain:<grainId>:tokens` | hash | tokenId → JSON API token record (user, permissions, label, expiresAt, edgeId, secret hash) |
+ * | `grain:<grainId>:inbound` | hash | userId → number of edges ending at that user |
+ * | `grain:<grainId>:audit` | stream | one entry per share, revoke, link create/redeem/revoke, token create/revoke: action, actor, ids, permissions, at, version (capped, approximate MAXLEN) |
+ * | `grain:<grainId>:sharing:changes` | stream | ids `<version>-<n>`; one entry per record a write set or deleted: `k` (`e` edge, `l` link, `t` token), `i` id, `v` value (`''` = deleted); capped; lets a process catch up from its cached version without reloading the graph |
+ * | `grains:shared-with:<userId>` | zset | grainIds where the user is the recipient of at least one edge, scored by first share time |
+ * | `sharing:secret:<sha256 hex>` | string | `<grainId>:link:<linkId>` or `<grainId>:token:<tokenId>` for a link or API token secret (never stored in clear); expires with it |
+ *
+ * ## Apps (`core/apps.ts`)
+ *
+ * | key | type | holds |
+ * | --- | --- | --- |
+ * | `app:<appId>` | hash | id, currentVersion, createdAt, updatedAt |
+ * | `app:<appId>:versions` | hash | version → JSON `AppVersion` (manifest, imageRef, imageId, createdAt) |
+ * | `apps:all` | zset | every appId, scored by createdAt |
  */
 
 export const keys = {
@@ -21,4 +57,22 @@ export const keys = {
   grain: (grainId: string) => `grain:${grainId}`,
   grainsOwned: (userId: string) => `grains:owned:${userId}`,
   grainsAll: () => 'grains:all',
+
+  sharingVersion: (grainId: string) => `grain:${grainId}:sharing:version`,
+  shares: (grainId: string) => `grain:${grainId}:shares`,
+  links: (grainId: string) => `grain:${grainId}:links`,
+  linkRedeemers: (grainId: string, linkId: string) => `grain:${grainId}:link-redeemers:${linkId}`,
+  apiTokens: (grainId: string) => `grain:${grainId}:tokens`,
+  inbound: (grainId: string) => `grain:${grainId}:inbound`,
+  sharingAudit: (grainId: string) => `grain:${grainId}:audit`,
+  sharingChanges: (grainId: string) => `grain:${grainId}:sharing:changes`,
+  grainsSharedWith: (userId: string) => `grains:shared-with:${userId}`,
+  sharingSecret: (secretHash: string) => `sharing:secret:${secretHash}`,
+  app: (appId: string) => `app:${appId}`,
+  appVersions: (appId: string) => `app:${appId}:versions`,
+  appsAll: () => 'apps:all',
+  grainRun: (grainId: string) => `grain-run:${grainId}`,
+  grainRunsLive: () => 'grain-runs:live',
+  /** Prefix of every per-grain key other modules keep (shares, links, ...); removed when the grain is deleted. */
+  grainScope: (grainId: string) => `grain:${grainId}:`,
 } as const

@@ -26,7 +26,9 @@ export const controlPlaneSettings = {
   maxGrainPids: setting('MAX_GRAIN_PIDS', Type.Integer({ minimum: 8 }), 256, 'Cap on any grain\'s process count.'),
   grainStartTimeoutMs: setting('GRAIN_START_TIMEOUT_MS', Type.Integer({ minimum: 100 }), 30_000, 'How long a grain may take to accept HTTP before its start fails.'),
   grainPauseAfterMs: setting('GRAIN_PAUSE_AFTER_MS', Type.Integer({ minimum: 0 }), 30_000, 'Idle time after which a running grain is paused (0: never).'),
+  maxImageBytes: setting('MAX_IMAGE_BYTES', Type.Integer({ minimum: 1024 }), 2_147_483_648, 'Largest app image tarball (`docker save`) the control plane accepts when an app is submitted.'),
   grainIdleTimeoutMs: setting('GRAIN_IDLE_TIMEOUT_MS', Type.Integer({ minimum: 1000 }), 300_000, 'Cap on the idle time after which a grain is stopped (its manifest may ask for less).'),
+  grainSweepIntervalMs: setting('GRAIN_SWEEP_INTERVAL_MS', Type.Integer({ minimum: 50 }), 5_000, 'How often the control plane looks for idle grains to pause or stop.'),
 } as const
 
 export const proxySettings = {

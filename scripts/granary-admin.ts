@@ -23,9 +23,8 @@ import { readBackup, writeBackup } from '../core/backup.js'
 import { connectRedis } from '../core/redis.js'
 import { loadControlPlaneConfig } from '../core/settings.js'
 import { loadOrExit } from '../core/start.js'
+import { GRAIN_UID } from '../control-plane/container-spec.js'
 
-/** The uid grains run as (control-plane/container-spec.ts): restored files go to it when we run as root. */
-const GRAIN_USER = 1000
 const GRAIN_LABEL = 'granary.grain'
 
 const USAGE = `usage:
@@ -104,7 +103,7 @@ async function restore (args: string[]): Promise<void> {
       redis,
       dataDir: config.dataDir,
       replace,
-      ...(process.getuid?.() === 0 ? { owner: { uid: GRAIN_USER, gid: GRAIN_USER } } : {}),
+      ...(process.getuid?.() === 0 ? { owner: { uid: GRAIN_UID, gid: GRAIN_UID } } : {}),
     })
     log(`restored ${manifest.redisKeys} Redis keys and ${manifest.grains.length} grain(s) from a backup of ${new Date(manifest.createdAt).toISOString()}; restart the control plane and the proxy`)
   } finally {

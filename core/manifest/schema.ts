@@ -34,19 +34,21 @@ export const LimitsSchema = Type.Object({
 export const ManifestSchema = Type.Object({
   id: Id,
   name: Type.String({ minLength: 1, maxLength: 80 }),
-  version: Type.String({ minLength: 5, maxLength: 64, description: 'semver, e.g. 1.2.0' }),
+  version: Type.String({ minLength: 1, maxLength: 64, description: 'semver, e.g. 1.2.0' }),
   image: Type.String({ minLength: 1, maxLength: 256, description: 'image reference the app runs' }),
-  port: Type.Integer({ minimum: 1, maximum: 65535 }),
-  dataPath: Type.String({ minLength: 2, maxLength: 256, description: 'absolute path of the data directory inside the container' }),
+  port: Type.Integer({ minimum: 1024, maximum: 65535, description: 'grains run as an unprivileged user, so 1024-65535' }),
+  dataPath: Type.String({ minLength: 1, maxLength: 256, description: 'absolute path of the data directory inside the container' }),
   icon: Type.Optional(Type.String({ maxLength: 16, description: 'an emoji or short text shown as the app icon' })),
   permissions: Type.Array(PermissionSchema, { minItems: 1, maxItems: 64 }),
   roles: Type.Array(RoleSchema, { minItems: 1, maxItems: 32 }),
   actions: Type.Array(ActionSchema, { minItems: 1, maxItems: 16 }),
   limits: Type.Optional(LimitsSchema),
-  idleTimeoutMs: Type.Optional(Type.Integer({ minimum: 1000 })),
+  idleTimeoutMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 86_400_000 })),
   allowAnonymous: Type.Optional(Type.Boolean({ description: 'may visitors who are not logged in open it through a sharing link' })),
 }, { additionalProperties: false })
 
 export type Manifest = Static<typeof ManifestSchema>
 export type Permission = Static<typeof PermissionSchema>
 export type Role = Static<typeof RoleSchema>
+export type Action = Static<typeof ActionSchema>
+export type Limits = Static<typeof LimitsSchema>
