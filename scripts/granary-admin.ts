@@ -7,6 +7,8 @@
  *   granary-admin backup [--out FILE] [--no-pause]   # tar to FILE or stdout
  *   granary-admin restore [--in FILE] [--replace]    # tar from FILE or stdin
  *
+ * Also reachable as `granary backup ...` / `granary restore ...` (scripts/granary.ts).
+ *
  * backup: reads every Redis key, pauses this installation's running grain
  * containers, copies every grain's data, unpauses them. Stop the proxy first
  * for a fully consistent backup (backup.sh does).
@@ -26,6 +28,8 @@ import { loadOrExit } from '../core/start.js'
 import { GRAIN_UID } from '../control-plane/container-spec.js'
 
 const GRAIN_LABEL = 'granary.grain'
+
+type Env = Readonly<Record<string, string | undefined>>
 
 const USAGE = `usage:
   granary-admin backup [--out FILE] [--no-pause]
@@ -66,11 +70,11 @@ async function pauseGrains (docker: Docker, grainIds: string[]): Promise<() => P
   }
 }
 
-async function backup (args: string[]): Promise<void> {
+async function backup (args: string[], env: Env): Promise<void> {
   const out = option(args, '--out')
   const noPause = flag(args, '--no-pause')
   if (args.length > 0) throw new Error(USAGE)
-  const config = loadOrExit('granary-admin', () => loadControlPlaneConfig(process.env))
+  const config = loadOrExit('granary-admin', () => loadControlPlaneConfig(env))
   if (config.redisUrl === undefined) throw new Error('REDIS_URL is not set')
   const redis = connectRedis(config.redisUrl)
   const docker = new Docker({ socketPath: config.dockerSocket })
@@ -90,11 +94,11 @@ async function backup (args: string[]): Promise<void> {
   }
 }
 
-async function restore (args: string[]): Promise<void> {
+async function restore (args: string[], env: Env): Promise<void> {
   const input = option(args, '--in')
   const replace = flag(args, '--replace')
   if (args.length > 0) throw new Error(USAGE)
-  const config = loadOrExit('granary-admin', () => loadControlPlaneConfig(process.env))
+  const config = loadOrExit('granary-admin', () => loadControlPlaneConfig(env))
   if (config.redisUrl === undefined) throw new Error('REDIS_URL is not set')
   const redis = connectRedis(config.redisUrl)
   try {
@@ -112,10 +116,10 @@ async function restore (args: string[]): Promise<void> {
 }
 
 /** Runs `backup ...` or `restore ...` (also reachable as `granary admin ...`). */
-export async function runAdmin (args: string[]): Promise<void> {
+export async function runAdmin (args: string[], env: Env = process.env): Promise<void> {
   const [command, ...rest] = args
-  if (command === 'backup') await backup(rest)
-  else if (command === 'restore') await restore(rest)
+  if (command === 'backup') await backup(rest, env)
+  else if (command === 'restore') await restore(rest, env)
   else throw new Error(USAGE)
 }
 
