@@ -51,6 +51,10 @@ test('a backup restored into an empty installation gives back every key, TTL and
   mkdirSync(join(srcData, 'grains', g1.id, 'notes'), { recursive: true })
   writeFileSync(join(srcData, 'grains', g1.id, 'notes', 'milk.txt'), 'milk, eggs')
   symlinkSync('notes/milk.txt', join(srcData, 'grains', g1.id, 'latest'))
+  writeFileSync(join(srcData, 'proxy.secret'), 'the-proxy-secret')
+  mkdirSync(join(srcData, 'tls'))
+  writeFileSync(join(srcData, 'tls', 'cert.pem'), 'CERT')
+  writeFileSync(join(srcData, 'unrelated.log'), 'not part of a backup')
   let pausedFor: string[] = []
   const bytes = await collect(writeBackup({ redis, keyPrefix: src, dataDir: srcData, beforeFiles: async (ids) => { pausedFor = ids } }))
   assert.deepEqual(pausedFor.sort(), [g1.id, g2.id].sort())
@@ -69,14 +73,19 @@ test('a backup restored into an empty installation gives back every key, TTL and
   assert.equal(await redis.exists(`${dst}grain-run:${g1.id}`, `${dst}grain-runs:live`), 0, 'run-time state is not restored')
   assert.equal(readFileSync(join(dstData, 'grains', g1.id, 'latest'), 'utf8'), 'milk, eggs')
   assert.deepEqual(readdirSync(join(dstData, 'grains')), [g1.id])
+  assert.equal(readFileSync(join(dstData, 'proxy.secret'), 'utf8'), 'the-proxy-secret', 'the installation secrets come back')
+  assert.equal(readFileSync(join(dstData, 'tls', 'cert.pem'), 'utf8'), 'CERT')
+  assert.deepEqual(readdirSync(dstData).sort(), ['grains', 'proxy.secret', 'tls'])
 
   // Restoring again over it is refused unless asked to replace.
   await assert.rejects(readBackup(Readable.from([bytes]), { redis, keyPrefix: dst, dataDir: dstData }), /already holds/)
   writeFileSync(join(dstData, 'grains', g1.id, 'notes', 'milk.txt'), 'changed')
+  writeFileSync(join(dstData, 'proxy.secret'), 'a fresh install made its own')
   await redis.set(`${dst}stray`, 'x')
   await readBackup(Readable.from([bytes]), { redis, keyPrefix: dst, dataDir: dstData, replace: true })
   assert.equal(readFileSync(join(dstData, 'grains', g1.id, 'notes', 'milk.txt'), 'utf8'), 'milk, eggs')
   assert.equal(await redis.exists(`${dst}stray`), 0)
+  assert.equal(readFileSync(join(dstData, 'proxy.secret'), 'utf8'), 'the-proxy-secret')
 })
 
 test('a hostile backup (traversal, links out, not below a grain id) writes nothing outside', async (t) => {
@@ -101,6 +110,8 @@ test('a hostile backup (traversal, links out, not below a grain id) writes nothi
     [[{ name: 'grains/notanid!/x', body: 'pwned' }], /grain id/],
     [[{ name: 'grains/aaaaaaaaaaaa/link', type: 'symlink', linkname: '/etc' }], /points outside/],
     [[{ name: 'etc/passwd', body: 'pwned' }], /unexpected entry/],
+    [[{ name: 'installation/authorized_keys', body: 'pwned' }], /unexpected entry/],
+    [[{ name: 'installation/tls/../../outside/x', body: 'pwned' }], /\.\./],
   ] as const) {
     await assert.rejects(readBackup(make([...entries]), { redis, keyPrefix: prefix(), dataDir }), pattern)
     assert.deepEqual(readdirSync(join(root, 'outside')), [])

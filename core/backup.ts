@@ -11,6 +11,7 @@
  * | `backup.json` (first) | `BackupManifest`: format, version, createdAt, key count, grain ids |
  * | `redis.jsonl` | one line per key: `{"k": key, "v": DUMP payload (base64), "t": TTL in ms or -1}` |
  * | `grains/<grainId>/**` | each grain's data directory |
+ * | `installation/**` | `INSTALLATION_FILES` found in the data directory: the secrets user ids and sessions derive from, the self-signed certificate |
  *
  * Keys are stored without the client's key prefix and restored under the
  * target's prefix. Run-time state the control plane rebuilds on its own
@@ -25,7 +26,7 @@
  * DUMP payloads are specific to Redis's RDB version: restore into the same or
  * a newer Redis.
  */
-import { mkdir, rm } from 'node:fs/promises'
+import { lstat, mkdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import type { Redis } from 'ioredis'
@@ -46,6 +47,14 @@ const REDIS_ENTRY = 'redis.jsonl'
 const GRAINS_ROOT = 'grains'
 const SCAN_COUNT = 500
 const DUMP_BATCH = 200
+
+/**
+ * Files of the data directory that belong to the installation, not to a grain:
+ * without the proxy's secret a restored installation would show apps other
+ * user ids. Restored only with `replace` if the target already has them.
+ */
+export const INSTALLATION_FILES: readonly string[] = ['proxy.secret', 'control-plane.secret', 'tls']
+const INSTALLATION_ROOT = 'installation'
 
 /** Keys that describe running containers, not data: never backed up, never restored. */
 export const RUNTIME_KEY_PATTERNS: readonly RegExp[] = [/^grain-run:/, /^grain-runs:live$/]
@@ -161,6 +170,12 @@ export function writeBackup (opts: WriteBackupOptions): Readable {
         if (err.code !== 'ENOENT') throw err // a grain never started has no data directory yet
       })
     }
+    for (const name of INSTALLATION_FILES) {
+      const path = join(opts.dataDir, name)
+      const st = await lstat(path).catch(() => undefined)
+      if (st?.isDirectory() === true) await tarball.addTree(path, `${INSTALLATION_ROOT}/${name}`)
+      else if (st?.isFile() === true) await tarball.add({ name: `${INSTALLATION_ROOT}/${name}`, type: 'file', mode: 0o600 }, await readFile(path))
+    }
     tarball.finalize()
   }
   run().catch((err: unknown) => tarball.fail(err as Error))
@@ -178,15 +193,23 @@ export interface ReadBackupOptions {
   limits?: GrainArchiveLimits
 }
 
-/** The grain path of a backup entry (`<grainId>/...` relative to the grains directory), or throws. */
-function grainEntryPath (name: string): string {
+/**
+ * Where a backup entry goes: below the grains directory (`grains/<grainId>/...`)
+ * or below the data directory (`installation/<one of INSTALLATION_FILES>...`); throws for anything else.
+ */
+function entryPlace (name: string): { root: 'grains' | 'installation', rel: string } {
   const clean = name.replace(/^\.\//, '')
   if (clean.includes('\0') || clean.startsWith('/')) throw invalid(`bad entry name ${JSON.stringify(name)}`)
   const segments = clean.split('/').filter((s) => s !== '' && s !== '.')
   if (segments.includes('..')) throw invalid(`entry name ${JSON.stringify(name)} contains ".."`)
-  if (segments[0] !== GRAINS_ROOT) throw invalid(`unexpected entry ${JSON.stringify(name)}`)
-  if (segments.length > 1 && !isId(segments[1] ?? '')) throw invalid(`entry ${JSON.stringify(name)} is not below a grain id`)
-  return segments.slice(1).join('/')
+  if (segments[0] === GRAINS_ROOT) {
+    if (segments.length > 1 && !isId(segments[1] ?? '')) throw invalid(`entry ${JSON.stringify(name)} is not below a grain id`)
+    return { root: 'grains', rel: segments.slice(1).join('/') }
+  }
+  if (segments[0] === INSTALLATION_ROOT && (segments.length === 1 || INSTALLATION_FILES.includes(segments[1] ?? ''))) {
+    return { root: 'installation', rel: segments.slice(1).join('/') }
+  }
+  throw invalid(`unexpected entry ${JSON.stringify(name)}`)
 }
 
 async function readText (entry: TarEntry): Promise<string> {
@@ -206,7 +229,7 @@ export async function readBackup (source: Readable | AsyncIterable<Buffer>, opts
   const limits = opts.limits ?? DEFAULT_RESTORE_LIMITS
   const grainsDir = dataPaths(opts.dataDir).grains
   const reader = tarReader(source, rawByteCap(limits))
-  const tree = new TreeExtractor(grainsDir, limits)
+  const trees = { grains: new TreeExtractor(grainsDir, limits), installation: new TreeExtractor(opts.dataDir, limits, opts.replace === true) }
   let manifest: BackupManifest | undefined
   let redisDone = false
   try {
@@ -225,17 +248,24 @@ export async function readBackup (source: Readable | AsyncIterable<Buffer>, opts
         redisDone = true
         continue
       }
-      const rel = grainEntryPath(entry.header.name)
-      if (entry.header.type === 'link') await tree.hardLink(rel, grainEntryPath(entry.header.linkname ?? ''), entry)
-      else await tree.entry(rel, entry)
+      const { root, rel } = entryPlace(entry.header.name)
+      if (entry.header.type === 'link') {
+        const target = entryPlace(entry.header.linkname ?? '')
+        if (target.root !== root) throw invalid(`hard link ${entry.header.name} crosses parts of the backup`)
+        await trees[root].hardLink(rel, target.rel, entry)
+      } else {
+        await trees[root].entry(rel, entry)
+      }
     }
     await reader.done
     if (manifest === undefined || !redisDone) throw invalid('incomplete backup (no manifest or no Redis data)')
-    await tree.finish(opts.owner)
+    await trees.grains.finish(opts.owner)
+    await trees.installation.finish()
     return manifest
   } catch (err) {
     await reader.abort()
-    await tree.undo()
+    await trees.grains.undo()
+    await trees.installation.undo()
     throw asArchiveError(err)
   }
 }

@@ -249,7 +249,8 @@ export class TreeExtractor {
   private total = 0
   private entries = 0
 
-  constructor (private readonly root: string, private readonly limits: GrainArchiveLimits) {}
+  /** `replace`: a top-level path that already exists is removed before the archive's is written (otherwise refused). */
+  constructor (private readonly root: string, private readonly limits: GrainArchiveLimits, private readonly replace = false) {}
 
   async entry (rel: string, entry: TarEntry): Promise<void> {
     const h = entry.header
@@ -328,7 +329,8 @@ export class TreeExtractor {
     if (!this.tops.has(top)) {
       // Never write into something that was there before this archive.
       const existing = await lstat(join(this.root, top)).catch(() => undefined)
-      if (existing !== undefined) throw invalid(`${top} already exists`)
+      if (existing !== undefined && !this.replace) throw invalid(`${top} already exists`)
+      if (existing !== undefined) await rm(join(this.root, top), { recursive: true, force: true })
       this.tops.add(top)
     }
     const path = join(this.root, ...rel.split('/'))

@@ -90,7 +90,7 @@ export async function composeStack (runId: string): Promise<ComposeStack> {
   const fastHealth = '    healthcheck:\n      interval: 1s\n      start_period: 60s\n'
   const service = (name: string): string => `  ${name}:\n    labels:\n${labels}\n${fastHealth}`
   const volume = (name: string): string => `  ${name}:\n    labels:\n${labels}\n`
-  writeFileSync(join(dir, 'test-labels.yml'), `services:\n${['redis', 'control-plane', 'proxy'].map(service).join('')}volumes:\n${['redis-data', 'proxy-data', 'control-socket'].map(volume).join('')}`)
+  writeFileSync(join(dir, 'test-labels.yml'), `services:\n${['redis', 'control-plane', 'proxy'].map(service).join('')}volumes:\n${['redis-data', 'control-socket'].map(volume).join('')}`)
 
   const composeArgs = [...composeCommand(), '-p', project, '-f', join(ROOT, 'docker-compose.yml'), '-f', join(dir, 'test-labels.yml'), '--env-file', join(dir, '.env')]
   const compose = async (...args: string[]): Promise<string> => {
