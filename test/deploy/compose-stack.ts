@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { docker, testLabels } from '../support/docker.js'
+import { ADMIN_PASSWORD } from './api-flow.js'
 
 const run = promisify(execFile)
 export const ROOT = resolve(import.meta.dirname, '../..')
@@ -52,6 +53,8 @@ export interface ComposeStack {
   composeArgs: string[]
   compose (...args: string[]): Promise<string>
   waitHealthy (): Promise<void>
+  /** Everything gone, as on a new machine: containers, volumes, grain containers, the data directory. */
+  wipe (): Promise<void>
   remove (): Promise<void>
 }
 
@@ -74,7 +77,7 @@ export async function composeStack (runId: string): Promise<ComposeStack> {
     PROXY_USER: `${GRAIN_USER}:${GRAIN_USER}`,
     REDIS_PORT: String(redisPort),
     GRAIN_NETWORK: `${project}-grains`,
-    ADMIN_PASSWORD: 'correct horse battery',
+    ADMIN_PASSWORD,
     GRANARY_PROXY_IMAGE: `granary/proxy:${project}`,
     GRANARY_CONTROL_PLANE_IMAGE: `granary/control-plane:${project}`,
     REDIS_IMAGE: 'granary/redis:local',
@@ -119,18 +122,30 @@ export async function composeStack (runId: string): Promise<ComposeStack> {
     throw new Error(`stack not healthy within ${HEALTH_TIMEOUT_MS} ms: ${states.join(', ')}\n${logs}`)
   }
 
-  const remove = async (): Promise<void> => {
-    await compose('down', '-v', '--remove-orphans').catch(() => undefined)
-    // Grain containers and the grain network are the control plane's, not compose's.
+  // Grain containers and the grain network are the control plane's, not compose's.
+  const removeGrains = async (): Promise<void> => {
     const network = env.GRAIN_NETWORK
     const grains = await docker.listContainers({ all: true, filters: JSON.stringify({ network: [network] }) }).catch(() => [])
     await Promise.all(grains.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)))
     await docker.getNetwork(network).remove().catch(() => undefined)
+  }
+
+  const wipe = async (): Promise<void> => {
+    await compose('down', '-v')
+    await removeGrains()
+    rmSync(dataDir, { recursive: true, force: true })
+    mkdirSync(dataDir)
+    chownSync(dataDir, GRAIN_USER, GRAIN_USER)
+  }
+
+  const remove = async (): Promise<void> => {
+    await compose('down', '-v', '--remove-orphans').catch(() => undefined)
+    await removeGrains()
     for (const image of [env.GRANARY_PROXY_IMAGE, env.GRANARY_CONTROL_PLANE_IMAGE]) await docker.getImage(image).remove({ force: true }).catch(() => undefined)
     rmSync(dir, { recursive: true, force: true })
   }
 
-  return { runId, project, dir, dataDir, httpsPort, redisPort, redisPassword, composeArgs, compose, waitHealthy, remove }
+  return { runId, project, dir, dataDir, httpsPort, redisPort, redisPassword, composeArgs, compose, waitHealthy, wipe, remove }
 }
 
 /** Stages the prebuilt image context (compiles on the host) and the local Redis image. */

@@ -7,7 +7,7 @@
  */
 import { strict as assert } from 'node:assert'
 import { execFile } from 'node:child_process'
-import { chownSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
@@ -124,10 +124,7 @@ test('docker compose: up, state survives down/up, backup, wipe, restore', { time
   lap('backup taken')
 
   // Wipe: volumes (Redis), grain data, containers.
-  await stack.compose('down', '-v')
-  rmSync(stack.dataDir, { recursive: true, force: true })
-  mkdirSync(stack.dataDir)
-  chownSync(stack.dataDir, 1000, 1000)
+  await stack.wipe()
   await stack.compose('up', '-d')
   await stack.waitHealthy()
   await assert.rejects(checkState(stack, state, 'after the wipe'), 'the wipe really removed the state')
