@@ -68,6 +68,11 @@ test('apps: publishing an image already in the engine, listing, showing', async 
   assert.match(again.json().error.message, /version 1\.0\.0 is not newer than the current version 1\.0\.0/)
   const missing = await app.inject({ method: 'POST', url: '/apps', headers: auth, payload: { manifest: manifestText({ version: '1.1.0', image: 'granary-test/absent:1' }) } })
   assert.deepEqual([missing.statusCode, missing.json().error.code], [400, 'APP_ERR_IMAGE_MISSING'])
+  // An image name is a reference, never a path into the engine's API.
+  for (const image of ['../containers/x', 'granary/board:local/../../x', 'a b', 42]) {
+    const res = await app.inject({ method: 'POST', url: '/apps', headers: auth, payload: { manifest: manifestText({ version: '1.2.0' }), image } })
+    assert.deepEqual([res.statusCode, res.json().error.code], [400, 'ERR_BAD_REQUEST'], String(image))
+  }
   assert.deepEqual((await app.inject({ url: '/apps/board', headers: auth })).json().versions, ['1.0.0'])
 })
 
@@ -91,6 +96,8 @@ test('apps: an invalid manifest is refused with every problem, before anything e
   assert.match(noHeader.json().error.message, /send the manifest, base64-encoded, in the x-granary-manifest header/)
   const notBase64 = await app.inject({ method: 'POST', url: '/apps', headers: { ...auth, 'content-type': 'application/x-tar', [MANIFEST_HEADER]: '{"id":"x"}' }, payload: 'x' })
   assert.match(notBase64.json().error.message, /not base64/)
+  const empty = await app.inject({ method: 'POST', url: '/apps', headers: { ...auth, 'content-type': 'application/x-tar', [MANIFEST_HEADER]: encodeManifestHeader(boardYaml) }, payload: '' })
+  assert.deepEqual([empty.statusCode, empty.json().error.message], [400, 'the image could not be loaded: the upload is empty: send the `docker save` tarball as the body'])
   const wrongType = await app.inject({ method: 'POST', url: '/apps', headers: { ...auth, 'content-type': 'text/plain' }, payload: 'x' })
   assert.equal(wrongType.statusCode, 415)
   const noSecret = await app.inject({ method: 'POST', url: '/apps', headers: { 'content-type': 'application/json' }, payload: { manifest: boardYaml } })

@@ -7,18 +7,18 @@
  * and the record is written last, in one atomic step that re-checks the
  * version (see `AppStore.addVersion`).
  */
-import type { Readable } from 'node:stream'
+import { Stream, type Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from '@sinclair/typebox'
 import { redisAppStore, type AppRecord, type AppStore } from '../core/apps.js'
 import { MANIFEST_HEADER, type AppSummary, type PublishAppRequest } from '../core/control-plane-protocol.js'
-import { APP_ERR_IMAGE_MISSING, APP_ERR_IMAGE_TOO_LARGE, APP_ERR_INVALID_MANIFEST, APP_ERR_IN_USE, APP_ERR_NOT_FOUND, APP_ERR_NOT_NEWER, ERR_BAD_REQUEST } from '../core/errors.js'
+import { APP_ERR_BAD_IMAGE, APP_ERR_IMAGE_MISSING, APP_ERR_IMAGE_TOO_LARGE, APP_ERR_INVALID_MANIFEST, APP_ERR_IN_USE, APP_ERR_NOT_FOUND, APP_ERR_NOT_NEWER, ERR_BAD_REQUEST, ERR_UNSUPPORTED_MEDIA_TYPE } from '../core/errors.js'
 import { redisGrainRecordStore } from '../core/grain-records.js'
 import type { Manifest } from '../core/manifest/schema.js'
 import { compareSemver } from '../core/manifest/semver.js'
-import { MAX_MANIFEST_BYTES, describeProblem, parseManifest, validateManifest, type ManifestResult } from '../core/manifest/validate.js'
-import { loadImageTar, resolveImage } from './images.js'
+import { MAX_MANIFEST_BYTES, describeProblem, isImageRef, parseManifest, validateManifest, type ManifestResult } from '../core/manifest/validate.js'
+import { EMPTY_UPLOAD, loadImageTar, resolveImage } from './images.js'
 
 declare module 'fastify' {
   interface FastifyInstance { apps: AppStore }
@@ -111,37 +111,43 @@ export const appsRoutes = fp(async function appsRoutes (app: FastifyInstance, op
     return summaryOf(found)
   })
 
-  app.post('/apps', async (request, reply) => {
-    const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
-    if (type === 'application/json') {
-      const body = request.body as Partial<PublishAppRequest> | undefined
-      if (typeof body !== 'object' || body === null || body.manifest === undefined) throw new ERR_BAD_REQUEST('send { manifest, image? } (or a tarball with the manifest in a header)')
-      if (typeof body.manifest === 'string' && Buffer.byteLength(body.manifest) > MAX_MANIFEST_BYTES) throw new APP_ERR_INVALID_MANIFEST(`manifest is larger than ${MAX_MANIFEST_BYTES} bytes`)
-      if (body.image !== undefined && (typeof body.image !== 'string' || body.image.length > 256)) throw new ERR_BAD_REQUEST('"image" must be an image reference')
-      const manifest = manifestFromJson(body.manifest)
-      await checkNewer(apps, manifest)
-      const imageRef = body.image ?? manifest.image
-      const imageId = await resolveImage(app.docker, imageRef)
-      if (imageId === undefined) throw new APP_ERR_IMAGE_MISSING(`image ${imageRef} is not in the Docker engine: load it first, or upload it as a tarball`)
-      const saved = await record(apps, manifest, imageRef, imageId)
-      request.log.info({ appId: manifest.id, version: manifest.version, imageId }, 'app published')
-      return reply.code(201).send(summaryOf(saved))
-    }
-    limitDrain(request, reply)
-    if (!TAR_TYPES.includes(type)) {
-      return reply.code(415).send({ error: { code: 'ERR_UNSUPPORTED_MEDIA_TYPE', message: `send application/json or ${TAR_TYPES.join(' or ')}` } })
-    }
-    const manifest = manifestFromHeader(request.headers[MANIFEST_HEADER])
-    const declared = Number(request.headers['content-length'] ?? 0)
-    if (declared > opts.maxImageBytes) throw new APP_ERR_IMAGE_TOO_LARGE(opts.maxImageBytes)
+  /** Form 2: `PublishAppRequest`, with an image already in the engine. */
+  async function publishFromEngine (request: FastifyRequest): Promise<AppRecord> {
+    const body = request.body as Partial<PublishAppRequest> | undefined
+    if (typeof body !== 'object' || body === null || body.manifest === undefined) throw new ERR_BAD_REQUEST('send { manifest, image? } (or a tarball with the manifest in a header)')
+    if (typeof body.manifest === 'string' && Buffer.byteLength(body.manifest) > MAX_MANIFEST_BYTES) throw new APP_ERR_INVALID_MANIFEST(`manifest is larger than ${MAX_MANIFEST_BYTES} bytes`)
+    if (body.image !== undefined && (typeof body.image !== 'string' || !isImageRef(body.image))) throw new ERR_BAD_REQUEST('"image" must be an image reference, e.g. granary/notes:1.0.0')
+    const manifest = manifestFromJson(body.manifest)
     await checkNewer(apps, manifest)
+    const imageRef = body.image ?? manifest.image
+    const imageId = await resolveImage(app.docker, imageRef)
+    if (imageId === undefined) throw new APP_ERR_IMAGE_MISSING(`image ${imageRef} is not in the Docker engine: load it first, or upload it as a tarball`)
+    return record(apps, manifest, imageRef, imageId)
+  }
+
+  /** Form 1: a `docker save` tarball streamed into the engine, the manifest in a header. */
+  async function publishFromTarball (request: FastifyRequest, reply: FastifyReply): Promise<AppRecord> {
+    limitDrain(request, reply)
+    // Everything that can be refused from the headers is, before a byte of the body is read.
+    const manifest = manifestFromHeader(request.headers[MANIFEST_HEADER])
+    if (Number(request.headers['content-length'] ?? 0) > opts.maxImageBytes) throw new APP_ERR_IMAGE_TOO_LARGE(opts.maxImageBytes)
+    await checkNewer(apps, manifest)
+    // An empty body (content-length: 0) never reaches the content-type parser.
+    if (!(request.body instanceof Stream)) throw new APP_ERR_BAD_IMAGE(EMPTY_UPLOAD)
     const loaded = await loadImageTar(app.docker, request.body as Readable, opts.maxImageBytes)
     const imageId = await resolveImage(app.docker, manifest.image)
     if (imageId === undefined || !loaded.ids.includes(imageId)) {
       throw new APP_ERR_IMAGE_MISSING(`the tarball holds ${loaded.refs.join(', ')}, not the manifest's image ${manifest.image}`)
     }
-    const saved = await record(apps, manifest, manifest.image, imageId)
-    request.log.info({ appId: manifest.id, version: manifest.version, imageId, bytes: loaded.bytes }, 'app published')
+    request.log.info({ appId: manifest.id, bytes: loaded.bytes, refs: loaded.refs }, 'app image loaded')
+    return record(apps, manifest, manifest.image, imageId)
+  }
+
+  app.post('/apps', async (request, reply) => {
+    const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+    if (type !== 'application/json' && !TAR_TYPES.includes(type)) throw new ERR_UNSUPPORTED_MEDIA_TYPE(`send application/json or ${TAR_TYPES.join(' or ')}`)
+    const saved = type === 'application/json' ? await publishFromEngine(request) : await publishFromTarball(request, reply)
+    request.log.info({ appId: saved.id, version: saved.current.version, imageId: saved.current.imageId }, 'app published')
     return reply.code(201).send(summaryOf(saved))
   })
 

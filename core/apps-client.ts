@@ -6,7 +6,7 @@
  */
 import { request } from 'node:http'
 import type { Readable } from 'node:stream'
-import { CONTROL_SECRET_HEADER, MANIFEST_HEADER, encodeManifestHeader, type AppSummary, type PublishAppRequest } from './control-plane-protocol.js'
+import { CONTROL_SECRET_HEADER, MANIFEST_HEADER, MAX_MANIFEST_HEADER_BYTES, encodeManifestHeader, type AppSummary, type PublishAppRequest } from './control-plane-protocol.js'
 
 /** A non-2xx answer, with the control plane's error code and message. */
 export class ControlPlaneError extends Error {
@@ -88,6 +88,10 @@ export function appsClient (socketPath: string, secret: string): AppsClient {
     list: () => call<AppSummary[]>({ method: 'GET', path: '/apps' }),
     get: (appId) => call<AppSummary>({ method: 'GET', path: `/apps/${encodeURIComponent(appId)}` }),
     publishTar (upload) {
+      const header = encodeManifestHeader(upload.manifestText)
+      if (header.length > MAX_MANIFEST_HEADER_BYTES) {
+        return Promise.reject(new ControlPlaneError(0, 'APP_ERR_INVALID_MANIFEST', `the manifest is too large to travel with a tarball (${header.length} encoded bytes, at most ${MAX_MANIFEST_HEADER_BYTES}): load the image with \`docker load\` and publish with the image name instead`))
+      }
       let sent = 0
       if (upload.onProgress !== undefined) {
         const report = upload.onProgress
@@ -98,7 +102,7 @@ export function appsClient (socketPath: string, secret: string): AppsClient {
         path: '/apps',
         headers: {
           'content-type': 'application/x-tar',
-          [MANIFEST_HEADER]: encodeManifestHeader(upload.manifestText),
+          [MANIFEST_HEADER]: header,
           ...(upload.size !== undefined ? { 'content-length': upload.size } : {}),
         },
         body: upload.tar,

@@ -30,6 +30,7 @@
  *
  *    <tarball bytes>
  *    ```
+ *    The header holds at most `MAX_MANIFEST_HEADER_BYTES`.
  *    The manifest is checked before a byte of the body is read; the tarball
  *    goes straight into the engine (never buffered). The app is recorded
  *    only after the image loaded and the manifest's `image` names one of the
@@ -37,7 +38,8 @@
  *    To forward it (the proxy's `POST /api/apps`), pipe the request body
  *    through unchanged with these three headers.
  * 2. With an image already in the engine: `content-type: application/json`,
- *    body `PublishAppRequest`.
+ *    body `PublishAppRequest`. It can name any local image, so the public
+ *    API should offer this form to admins only.
  *
  * Both answer 201 `AppSummary`, or an error: 400 `APP_ERR_INVALID_MANIFEST`
  * (every problem, `path: reason`, joined by `; `), 400 `APP_ERR_BAD_IMAGE`
@@ -46,7 +48,11 @@
  * `APP_ERR_NOT_NEWER` (the app already has this version or a newer one),
  * 413 `APP_ERR_IMAGE_TOO_LARGE`, 415 for any other content type.
  * A newer version becomes current at once: grains that start afterwards run
- * its image; running grains keep theirs until they stop.
+ * its image; running grains keep theirs until they stop. Starting a grain:
+ * `AppStore.get(appId).current` gives `imageId` (run that id, not the tag)
+ * and the manifest; give the container `PORT=<manifest.port>` and
+ * `DATA_DIR=<manifest.dataPath>` (the example apps read both) and mount the
+ * grain's volume at `dataPath`.
  */
 import type { Manifest } from './manifest/schema.js'
 
@@ -56,6 +62,14 @@ export const CONTROL_SECRET_HEADER = 'x-granary-control-secret'
 export const MANIFEST_HEADER = 'x-granary-manifest'
 
 export const encodeManifestHeader = (manifestText: string): string => Buffer.from(manifestText, 'utf8').toString('base64')
+
+/**
+ * Node refuses requests whose headers pass 16 KiB in all, so a manifest sent
+ * in `MANIFEST_HEADER` must stay under this many encoded bytes (about 9 KiB of
+ * YAML; the example manifests are 1-2 KiB). Larger manifests: load the image
+ * into the engine first and publish with `PublishAppRequest`.
+ */
+export const MAX_MANIFEST_HEADER_BYTES = 12 * 1024
 
 export interface PublishAppRequest {
   /** The manifest: its text (YAML or JSON) or the parsed object. */

@@ -13,6 +13,7 @@ export const ERR_NOT_FOUND = createError('ERR_NOT_FOUND', '%s', 404)
 export const ERR_CONFLICT = createError('ERR_CONFLICT', '%s', 409)
 export const ERR_TOO_MANY = createError('ERR_TOO_MANY', '%s', 429)
 export const ERR_UNAVAILABLE = createError('ERR_UNAVAILABLE', '%s', 503)
+export const ERR_UNSUPPORTED_MEDIA_TYPE = createError('ERR_UNSUPPORTED_MEDIA_TYPE', '%s', 415)
 
 export const GRAIN_ERR_NOT_FOUND = createError('GRAIN_ERR_NOT_FOUND', 'grain %s not found', 404)
 export const APP_ERR_NOT_FOUND = createError('APP_ERR_NOT_FOUND', 'app %s not found', 404)

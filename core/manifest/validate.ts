@@ -41,6 +41,9 @@ const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*'
 const DOMAIN = '(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\\[[0-9a-fA-F:]+\\])(?::[0-9]+)?'
 const IMAGE_REF = new RegExp(`^(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`)
 
+/** True for a well-formed Docker image reference (`[host[:port]/]path[:tag][@sha256:digest]`). */
+export const isImageRef = (ref: string): boolean => ref.length <= 256 && IMAGE_REF.test(ref)
+
 /** Data directories may live only where a container may keep writable, persistent state. */
 const DATA_ROOTS = ['/data', '/var/lib/']
 

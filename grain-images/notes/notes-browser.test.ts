@@ -50,3 +50,26 @@ test('notes in the browser: two people typing at once lose no keystroke; a reade
   assert.equal(await textOf(rita), expected)
   assert.equal((await call(app, 'GET', '/api/note', READER)).body.text, expected)
 })
+
+test('notes in the browser: what was typed just before the server went away is saved once it is back', async (t) => {
+  const first = await startAppProcess(t, 'notes')
+  await call(first, 'PUT', '/api/note', WRITER, { text: 'draft' })
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] })
+  t.after(() => browser.close())
+  const page = await open(t, browser, first, WRITER)
+  await new Promise((resolve) => setTimeout(resolve, 300)) // let it save 'draft' to disk
+  // The server freezes: keystrokes go out but nothing is acknowledged; then it dies.
+  first.child.kill('SIGSTOP')
+  await page.locator('#text').focus()
+  await page.keyboard.press('End')
+  await page.keyboard.type(' and more')
+  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'saving…')
+  first.child.kill('SIGKILL')
+  await first.stop()
+  await page.waitForFunction(() => (document.getElementById('text') as HTMLTextAreaElement).readOnly)
+  // Back on the same port with the same data: the page reconnects and sends what never arrived.
+  const again = await startAppProcess(t, 'notes', first.dataDir, first.port)
+  await page.waitForFunction(() => document.getElementById('status')?.textContent === 'saved', undefined, { timeout: 10_000 })
+  assert.equal((await call(again, 'GET', '/api/note', READER)).body.text, 'draft and more')
+  assert.equal(await textOf(page), 'draft and more')
+})

@@ -22,32 +22,45 @@ import { HttpError, appEnv, callerOf, jsonFile, need, readJson, refuseUpgrade, s
 import { apply, baseLength, isOp, transform } from './public/ot.js'
 
 const MAX_TEXT = 1_000_000
-/** Operations kept to transform late arrivals against; an older client resynchronises. */
+/** Operations kept to transform late arrivals against (by count and by inserted characters); an older client resynchronises. */
 const HISTORY = 2000
+const HISTORY_CHARS = 4_000_000
 const MAX_MESSAGE_BYTES = 2 * MAX_TEXT
 
 /*
  * protocol (JSON messages over /ws):
- * server → client  { type: 'hello', text, revision, canWrite, users: string[] }   on connect
+ * server → client  { type: 'hello', text, revision, canWrite, users: string[], missed? }   on connect;
+ *                  with `/ws?resume=<revision>`, `missed` lists the edits since then as
+ *                  [{ revision, ops, key }] (null if they are no longer known)
  *                  { type: 'op', revision, ops }        someone else's edit, the doc is now at `revision`
  *                  { type: 'ack', revision }            your edit was applied as `revision`
  *                  { type: 'users', users: string[] }   who is here
  *                  { type: 'error', code, message }     e.g. code 'forbidden' for an edit without write
- * client → server  { type: 'op', revision, ops }        an edit made on `revision`
+ * client → server  { type: 'op', revision, ops, key? }  an edit made on `revision`; `key` (≤ 64 of [A-Za-z0-9_-])
+ *                                                       names it, so after a lost connection the client can
+ *                                                       tell whether it was applied
  */
 
 const { port, dataDir } = appEnv()
 const store = jsonFile(dataDir, 'note.json', () => ({ text: '', revision: 0 }))
 /** @type {import('./public/ot.js').Op[]} the last operations, `history[k]` made revision `first + k + 1` */
 let history = []
+/** @type {Array<string | null>} the key each client gave the operation in `history` (same index) */
+let historyKeys = []
 let first = store.get().revision
+let historyChars = 0
+
+/** @param {import('./public/ot.js').Op} op @returns {number} */
+const insertedChars = (op) => op.reduce((/** @type {number} */ n, c) => n + (typeof c === 'string' ? c.length : 0), 0)
 
 /**
  * Applies an operation made on `revision`. Returns the operation as applied and
- * the new revision; throws an HttpError when it cannot apply.
- * @param {unknown} ops @param {unknown} revision
+ * the new revision; throws an HttpError when it cannot apply. `key` is the
+ * client's name for the edit, so a client that lost its connection before the
+ * ack can tell whether the edit made it (see `missedSince`).
+ * @param {unknown} ops @param {unknown} revision @param {string | null} [key]
  */
-function edit (ops, revision) {
+function edit (ops, revision, key = null) {
   const doc = store.get()
   if (!isOp(ops)) throw new HttpError(400, 'bad_request', 'ops must be a list of retains (n > 0), deletes (n < 0) and inserts (strings)')
   if (typeof revision !== 'number' || !Number.isInteger(revision) || revision > doc.revision) throw new HttpError(400, 'bad_request', 'unknown revision')
@@ -58,12 +71,31 @@ function edit (ops, revision) {
   const text = apply(doc.text, op)
   if (text.length > MAX_TEXT) throw new HttpError(413, 'too_large', `a note holds at most ${MAX_TEXT} characters`)
   history.push(op)
-  if (history.length > HISTORY) {
-    first += history.length - HISTORY
-    history = history.slice(-HISTORY)
+  historyKeys.push(key)
+  historyChars += insertedChars(op)
+  let drop = 0
+  while (drop < history.length - 1 && (history.length - drop > HISTORY || historyChars > HISTORY_CHARS)) {
+    historyChars -= insertedChars(/** @type {import('./public/ot.js').Op} */ (history[drop]))
+    drop++
+  }
+  if (drop > 0) {
+    first += drop
+    history = history.slice(drop)
+    historyKeys = historyKeys.slice(drop)
   }
   store.save({ text, revision: doc.revision + 1 })
   return { op, revision: doc.revision + 1 }
+}
+
+/**
+ * The edits made after `revision`, for a client resuming after a lost
+ * connection; null when they are no longer all in the history.
+ * @param {number} revision
+ */
+function missedSince (revision) {
+  const current = store.get().revision
+  if (!Number.isInteger(revision) || revision < first || revision > current) return null
+  return history.slice(revision - first).map((ops, i) => ({ revision: revision + i + 1, ops, key: historyKeys[revision - first + i] ?? null }))
 }
 
 const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES })
@@ -83,14 +115,24 @@ const users = () => [...clients.values()].map((c) => c.userName)
 /** @param {import('ws').WebSocket} except @param {import('./public/ot.js').Op} op @param {number} revision */
 const relay = (except, op, revision) => broadcast({ type: 'op', revision, ops: op }, except)
 
-/** @param {import('ws').WebSocket} ws @param {import('./shared/grain.js').Caller} caller */
-function connected (ws, caller) {
+/**
+ * @param {import('ws').WebSocket} ws @param {import('./shared/grain.js').Caller} caller
+ * @param {number | undefined} resume the revision a reconnecting client last saw
+ */
+function connected (ws, caller, resume) {
   clients.set(ws, caller)
   const doc = store.get()
-  send(ws, { type: 'hello', text: doc.text, revision: doc.revision, canWrite: caller.permissions.has('write'), users: users() })
+  send(ws, {
+    type: 'hello',
+    text: doc.text,
+    revision: doc.revision,
+    canWrite: caller.permissions.has('write'),
+    users: users(),
+    ...(resume !== undefined ? { missed: missedSince(resume) } : {}),
+  })
   broadcast({ type: 'users', users: users() }, ws)
   ws.on('message', (data, isBinary) => {
-    /** @type {{ type?: unknown, ops?: unknown, revision?: unknown }} */
+    /** @type {{ type?: unknown, ops?: unknown, revision?: unknown, key?: unknown }} */
     let message
     try {
       message = isBinary ? {} : JSON.parse(data.toString())
@@ -106,7 +148,8 @@ function connected (ws, caller) {
       return
     }
     try {
-      const { op, revision } = edit(message.ops, message.revision)
+      const key = typeof message.key === 'string' && /^[\w-]{1,64}$/.test(message.key) ? message.key : null
+      const { op, revision } = edit(message.ops, message.revision, key)
       send(ws, { type: 'ack', revision })
       relay(ws, op, revision)
     } catch (err) {
@@ -157,9 +200,11 @@ serve({
   },
   upgrade (req, socket, head) {
     const caller = callerOf(req)
-    if ((req.url ?? '').split('?')[0] !== '/ws') { refuseUpgrade(socket, 404, 'Not Found'); return }
+    const url = new URL(req.url ?? '/', 'http://grain')
+    if (url.pathname !== '/ws') { refuseUpgrade(socket, 404, 'Not Found'); return }
     if (!caller.permissions.has('read')) { refuseUpgrade(socket, 403, 'Forbidden'); return }
-    wss.handleUpgrade(req, socket, head, (ws) => connected(ws, caller))
+    const resume = url.searchParams.get('resume')
+    wss.handleUpgrade(req, socket, head, (ws) => connected(ws, caller, resume === null ? undefined : Number(resume)))
   },
   beforeExit: () => { if (store.pending()) store.flush() },
 })

@@ -11,7 +11,7 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, writeSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { extname, join } from 'node:path'
+import { dirname, extname, join } from 'node:path'
 
 /** An error that becomes an HTTP answer `{ error: { code, message } }`. */
 export class HttpError extends Error {
@@ -127,7 +127,7 @@ export function staticFiles (dir) {
   return files
 }
 
-/** Writes `text` to `file` atomically: temp file, fsync, rename. @param {string} file @param {string} text */
+/** Writes `text` to `file` atomically: temp file, fsync, rename, fsync the directory. @param {string} file @param {string} text */
 export function writeFileAtomic (file, text) {
   const tmp = `${file}.tmp-${process.pid}`
   const fd = openSync(tmp, 'w', 0o600)
@@ -138,6 +138,13 @@ export function writeFileAtomic (file, text) {
     closeSync(fd)
   }
   renameSync(tmp, file)
+  // Make the rename itself durable: a power cut must not bring the old file back.
+  const dir = openSync(dirname(file), 'r')
+  try {
+    fsyncSync(dir)
+  } finally {
+    closeSync(dir)
+  }
 }
 
 /**

@@ -18,6 +18,7 @@ export interface Caller { permissions?: string, userId?: string, userName?: stri
 export interface RunningApp { base: string, wsBase: string }
 
 export interface AppProcess extends RunningApp {
+  port: number
   dataDir: string
   child: ChildProcess
   /** Ends the process with SIGTERM (it flushes its state) and waits for it. */
@@ -26,26 +27,38 @@ export interface AppProcess extends RunningApp {
 
 const ROOT = new URL('../../', import.meta.url)
 
+/** Data directory → how to end each process using it (a restart test runs two in turn). */
+const usersOf = new Map<string, Array<() => Promise<void>>>()
+
 export const contractHeaders = (c: Caller): Record<string, string> => ({
   ...(c.permissions !== undefined ? { 'x-permissions': c.permissions } : {}),
   ...(c.userId !== undefined ? { 'x-user-id': c.userId } : {}),
   ...(c.userName !== undefined ? { 'x-user-name': c.userName } : {}),
 })
 
-/** Starts `grain-images/<app>/server.js` on a free port with a data directory (a fresh temporary one by default). */
-export async function startAppProcess (t: TestContext, app: string, dataDir?: string): Promise<AppProcess> {
+/** Starts `grain-images/<app>/server.js` on a port (a free one by default) with a data directory (a fresh temporary one by default). */
+export async function startAppProcess (t: TestContext, app: string, dataDir?: string, port = 0): Promise<AppProcess> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), `granary-${app}-`))
-  if (dataDir === undefined) t.after(() => rmSync(dir, { recursive: true, force: true }))
   const child = spawn(process.execPath, [new URL(`grain-images/${app}/server.js`, ROOT).pathname], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', DATA_DIR: dir },
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), DATA_DIR: dir },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  t.after(async () => {
+  const end = async (): Promise<void> => {
     if (child.exitCode === null) child.kill('SIGKILL')
     await exited
-  })
-  const port = await new Promise<number>((resolve, reject) => {
+  }
+  usersOf.set(dir, [...usersOf.get(dir) ?? [], end])
+  t.after(end)
+  if (dataDir === undefined) {
+    t.after(async () => {
+      // Only once every process using it is gone: a live app would still be saving into it.
+      await Promise.all((usersOf.get(dir) ?? []).map((stop) => stop()))
+      usersOf.delete(dir)
+      rmSync(dir, { recursive: true, force: true })
+    })
+  }
+  const listening = await new Promise<number>((resolve, reject) => {
     let out = ''
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString()
@@ -55,8 +68,9 @@ export async function startAppProcess (t: TestContext, app: string, dataDir?: st
     child.once('exit', (code) => reject(new Error(`${app} exited (${code}) before listening: ${out}`)))
   })
   return {
-    base: `http://127.0.0.1:${port}`,
-    wsBase: `ws://127.0.0.1:${port}`,
+    port: listening,
+    base: `http://127.0.0.1:${listening}`,
+    wsBase: `ws://127.0.0.1:${listening}`,
     dataDir: dir,
     child,
     async stop () {
