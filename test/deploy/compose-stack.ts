@@ -118,20 +118,20 @@ export async function composeStack (runId: string): Promise<ComposeStack> {
 
   const waitHealthy = async (): Promise<void> => {
     const deadline = Date.now() + HEALTH_TIMEOUT_MS
-    let states: Array<{ name: string, service: string, status: string, lastCheck: string }> = []
+    let states: Array<{ name: string, service: string, status: string, lastCheck: string, restarts: number }> = []
     while (Date.now() < deadline) {
       const ids = (await compose('ps', '-q')).split('\n').filter(Boolean)
       states = await Promise.all(ids.map(async (id) => {
         const info = await docker.getContainer(id).inspect()
         const log = info.State.Health?.Log ?? []
-        return { name: info.Name, service: info.Config.Labels['com.docker.compose.service'] ?? '', status: info.State.Health?.Status ?? info.State.Status, lastCheck: (log[log.length - 1]?.Output ?? '').trim() }
+        return { name: info.Name, service: info.Config.Labels['com.docker.compose.service'] ?? '', status: info.State.Health?.Status ?? info.State.Status, lastCheck: (log[log.length - 1]?.Output ?? '').trim(), restarts: info.RestartCount }
       }))
       if (ids.length === 3 && states.every((s) => s.status === 'healthy')) return
       await new Promise((r) => setTimeout(r, 1000))
     }
     const sick = states.filter((s) => s.status !== 'healthy')
     const logs = await Promise.all(sick.map((s) => compose('logs', '--no-color', '--tail', '20', s.service).catch((err: Error) => err.message)))
-    throw new Error(`stack not healthy within ${HEALTH_TIMEOUT_MS} ms: ${states.map((s) => `${s.name}: ${s.status} (last check: ${s.lastCheck})`).join('; ')}\n${logs.join('\n')}`)
+    throw new Error(`stack not healthy within ${HEALTH_TIMEOUT_MS} ms: ${states.map((s) => `${s.name}: ${s.status} (last check: ${s.lastCheck}; restarts: ${s.restarts})`).join('; ')}\n${logs.join('\n')}`)
   }
 
   // Grain containers and the grain network are the control plane's, not compose's.
