@@ -19,6 +19,8 @@ export const LABELS = {
   appVersion: 'granary.app-version',
   /** Set on resources made by tests, so a test run can remove exactly its own. */
   test: 'granary.test',
+  /** The installation a grain container belongs to (`GRANARY_INSTANCE_ID`), so the up command can remove its own. */
+  instance: 'granary.instance',
 } as const
 
 export const dockerPlugin = fp(async function dockerPlugin (app: FastifyInstance, opts: { docker?: Docker, socketPath?: string }) {

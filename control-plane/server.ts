@@ -6,6 +6,7 @@ import { ensureSecretFile } from '../core/secrets.js'
 import { loadControlPlaneConfig } from '../core/settings.js'
 import { closeOnSignals, loadOrExit, loggerOptions } from '../core/start.js'
 import { build } from './app.js'
+import { LABELS } from './docker.js'
 import { seedApps } from './seed-apps.js'
 
 const config = loadOrExit('control-plane', () => loadControlPlaneConfig(process.env))
@@ -13,7 +14,12 @@ const paths = dataPaths(config.dataDir)
 const socketPath = config.controlPlaneSocket ?? paths.controlPlaneSocket
 const secret = config.controlPlaneSecret ?? ensureSecretFile(paths.controlPlaneSecret)
 
-const app = await build({ config, secret, logger: loggerOptions(config.logLevel) })
+const app = await build({
+  config,
+  secret,
+  logger: loggerOptions(config.logLevel),
+  ...(config.instanceId !== undefined ? { grainLabels: { [LABELS.instance]: config.instanceId } } : {}),
+})
 closeOnSignals(app)
 try {
   await seedApps({ apps: app.apps, docker: app.docker, dir: fileURLToPath(new URL('../manifests/', import.meta.url)), log: app.log })

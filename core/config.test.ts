@@ -9,7 +9,7 @@ import { loadProxyConfig } from './settings.js'
 test('defaults apply when nothing is set, and the result is frozen', () => {
   const config = loadProxyConfig({})
   assert.equal(config.port, 8443)
-  assert.equal(config.baseDomain, 'localhost')
+  assert.equal(config.baseDomain, 'granary.localhost')
   assert.equal(config.redisUrl, undefined)
   assert.ok(Object.isFrozen(config))
 })

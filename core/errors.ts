@@ -19,6 +19,18 @@ export const GRAIN_ERR_NOT_FOUND = createError('GRAIN_ERR_NOT_FOUND', 'grain %s 
 export const APP_ERR_NOT_FOUND = createError('APP_ERR_NOT_FOUND', 'app %s not found', 404)
 export const USER_ERR_NOT_FOUND = createError('USER_ERR_NOT_FOUND', 'user %s not found', 404)
 
+// Proxy: login and sessions.
+export const AUTH_ERR_BAD_LOGIN = createError('AUTH_ERR_BAD_LOGIN', 'wrong username or password', 401)
+export const AUTH_ERR_LOCKED = createError('AUTH_ERR_LOCKED', 'too many failed logins; try again in %s minutes', 429)
+export const AUTH_ERR_CSRF = createError('AUTH_ERR_CSRF', 'cross-site request refused: this call needs a same-origin Origin header', 403)
+export const AUTH_ERR_NOT_ADMIN = createError('AUTH_ERR_NOT_ADMIN', 'only admins may do this', 403)
+export const AUTH_ERR_SETUP = createError('AUTH_ERR_SETUP', 'this setup link is not valid (already used, or replaced by a newer one)', 403)
+export const AUTH_ERR_WEAK_PASSWORD = createError('AUTH_ERR_WEAK_PASSWORD', 'a password needs 8 to 1024 characters', 400)
+export const OIDC_ERR_UNKNOWN_PROVIDER = createError('OIDC_ERR_UNKNOWN_PROVIDER', 'no login provider "%s"', 404)
+export const OIDC_ERR_FAILED = createError('OIDC_ERR_FAILED', 'login with the provider failed: %s', 400)
+export const OIDC_ERR_ALREADY_LINKED = createError('OIDC_ERR_ALREADY_LINKED', 'this identity already belongs to another account', 409)
+export const GRAIN_ERR_HANDOFF = createError('GRAIN_ERR_HANDOFF', 'this grain link is not valid (used or expired); open the grain again from Granary', 403)
+
 // Sharing (core/sharing/)
 export const SHARE_ERR_NOT_HELD = createError('SHARE_ERR_NOT_HELD', '%s', 403)
 export const SHARE_ERR_NOT_FOUND = createError('SHARE_ERR_NOT_FOUND', 'share %s not found on this grain', 404)

@@ -7,9 +7,13 @@ export const dataPaths = (dataDir: string) => {
     root,
     controlPlaneSocket: join(root, 'control-plane.sock'),
     controlPlaneSecret: join(root, 'control-plane.secret'),
+    /** The proxy's own secret (X-User-Id derivation); never leaves the proxy. */
+    proxySecret: join(root, 'proxy.secret'),
     grains: join(root, 'grains'),
     tls: join(root, 'tls'),
     /** Written by the proxy once it listens: the URL users open. */
     proxyUrl: join(root, 'proxy.url'),
+    /** Written by the proxy while the admin has no password: the one-time setup link. */
+    setupUrl: join(root, 'setup-url'),
   }
 }

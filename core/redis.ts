@@ -24,10 +24,15 @@ export function connectRedis (url: string, options: RedisOptions = {}): Redis {
   return new Redis(url, options)
 }
 
-export interface RedisPluginOptions { url: string, keyPrefix?: string }
+export interface RedisPluginOptions {
+  url: string
+  keyPrefix?: string
+  /** Batch commands issued in the same tick into one write (ioredis `enableAutoPipelining`). */
+  autoPipelining?: boolean
+}
 
 export const redisPlugin = fp(async function redisPlugin (app: FastifyInstance, opts: RedisPluginOptions) {
-  const redis = connectRedis(opts.url, { lazyConnect: true, maxRetriesPerRequest: 2, ...(opts.keyPrefix !== undefined ? { keyPrefix: opts.keyPrefix } : {}) })
+  const redis = connectRedis(opts.url, { lazyConnect: true, maxRetriesPerRequest: 2, enableAutoPipelining: opts.autoPipelining === true, ...(opts.keyPrefix !== undefined ? { keyPrefix: opts.keyPrefix } : {}) })
   try {
     await withTimeout(redis.connect(), CONNECT_TIMEOUT_MS, `Redis did not answer within ${CONNECT_TIMEOUT_MS} ms`)
   } catch (cause) {

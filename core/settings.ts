@@ -27,6 +27,7 @@ export const controlPlaneSettings = {
   grainStartTimeoutMs: setting('GRAIN_START_TIMEOUT_MS', Type.Integer({ minimum: 100 }), 30_000, 'How long a grain may take to accept HTTP before its start fails.'),
   grainPauseAfterMs: setting('GRAIN_PAUSE_AFTER_MS', Type.Integer({ minimum: 0 }), 30_000, 'Idle time after which a running grain is paused (0: never).'),
   maxImageBytes: setting('MAX_IMAGE_BYTES', Type.Integer({ minimum: 1024 }), 2_147_483_648, 'Largest app image tarball (`docker save`) the control plane accepts when an app is submitted.'),
+  instanceId: setting('GRANARY_INSTANCE_ID', Type.String({ pattern: '^[a-z0-9-]{1,64}$' }), undefined, 'Labels every grain container this control plane runs (`granary.instance`); the up command sets it to tell its own containers apart and removes them when it stops.'),
   grainIdleTimeoutMs: setting('GRAIN_IDLE_TIMEOUT_MS', Type.Integer({ minimum: 1000 }), 300_000, 'Cap on the idle time after which a grain is stopped (its manifest may ask for less).'),
   grainSweepIntervalMs: setting('GRAIN_SWEEP_INTERVAL_MS', Type.Integer({ minimum: 50 }), 5_000, 'How often the control plane looks for idle grains to pause or stop.'),
 } as const
@@ -36,11 +37,12 @@ export const proxySettings = {
   host: setting('HOST', Type.String({ minLength: 1 }), '0.0.0.0', 'Address the proxy listens on.'),
   port: setting('PORT', Port, 8443, 'HTTPS port of the proxy (0: any free port).'),
   httpPort: setting('HTTP_PORT', Port, 8080, 'Plain HTTP port; it only redirects to HTTPS (0: any free port).'),
-  baseDomain: setting('BASE_DOMAIN', Type.String({ pattern: '^[a-z0-9.-]+(:[0-9]+)?$' }), 'localhost', 'Shell host name; grain `g` is served at `g.<BASE_DOMAIN>`.'),
+  baseDomain: setting('BASE_DOMAIN', Type.String({ pattern: '^[a-z0-9.-]+(:[0-9]+)?$' }), 'granary.localhost', 'Shell host name; grain `g` is served at `g.<BASE_DOMAIN>`. Keep shell and grains on one site (e.g. `granary.example.com`, not a bare TLD like `localhost`), or browsers withhold the grain cookie inside the shell\'s frame.'),
   publicPort: setting('PUBLIC_PORT', Port, undefined, 'Port users reach the proxy on, when it differs from `PORT` (e.g. behind port forwarding).', 'same as `PORT`'),
   tlsCert: setting('TLS_CERT_FILE', Type.String({ minLength: 1 }), undefined, 'PEM certificate chain; unset: a self-signed one is made once in the data directory.'),
   tlsKey: setting('TLS_KEY_FILE', Type.String({ minLength: 1 }), undefined, 'PEM private key matching `TLS_CERT_FILE`.'),
   adminPassword: setting('ADMIN_PASSWORD', Type.String({ minLength: 8 }), undefined, 'Password of the `admin` account created on first start (also `ADMIN_PASSWORD_FILE`); unset: a one-time setup link is printed.'),
+  oidcProviders: setting('OIDC_PROVIDERS', Type.String({ minLength: 1 }), undefined, 'OpenID Connect providers, a JSON array of `{"id","name","issuer","clientId","clientSecret"}` (also `OIDC_PROVIDERS_FILE`); each gets the redirect URI `https://<BASE_DOMAIN>/api/session/oidc/<id>/callback`.'),
   bodyLimitBytes: setting('BODY_LIMIT_BYTES', Type.Integer({ minimum: 1024 }), 104_857_600, 'Largest request body the proxy accepts (API and grain uploads).'),
 } as const
 

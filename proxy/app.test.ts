@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { loadProxyConfig } from '../core/settings.js'
-import { testRedisUrl } from '../test/support/env.js'
+import { testRedisUrl, uniquePrefix } from '../test/support/env.js'
 import { build } from './app.js'
 import type { ControlPlaneClient } from './control-plane-client.js'
 
@@ -12,7 +12,7 @@ const controlPlaneAnswering = (docker: boolean): ControlPlaneClient => ({
 const controlPlaneDown: ControlPlaneClient = { call: async () => { throw new Error('down') }, health: async () => undefined }
 
 test('GET /healthz answers 200 with Redis and Docker reachable', async (t) => {
-  const app = await build({ config: loadProxyConfig({}), controlPlane: controlPlaneAnswering(true), redisUrl: testRedisUrl() })
+  const app = await build({ config: loadProxyConfig({}), controlPlane: controlPlaneAnswering(true), redisUrl: testRedisUrl(), redisKeyPrefix: uniquePrefix() })
   t.after(() => app.close())
   const res = await app.inject({ url: '/healthz' })
   assert.equal(res.statusCode, 200)
@@ -20,7 +20,7 @@ test('GET /healthz answers 200 with Redis and Docker reachable', async (t) => {
 })
 
 test('GET /healthz answers 503 and says what is missing', async (t) => {
-  const app = await build({ config: loadProxyConfig({}), controlPlane: controlPlaneDown, redisUrl: testRedisUrl() })
+  const app = await build({ config: loadProxyConfig({}), controlPlane: controlPlaneDown, redisUrl: testRedisUrl(), redisKeyPrefix: uniquePrefix() })
   t.after(() => app.close())
   const res = await app.inject({ url: '/healthz' })
   assert.equal(res.statusCode, 503)
@@ -28,7 +28,7 @@ test('GET /healthz answers 503 and says what is missing', async (t) => {
 })
 
 test('unknown routes answer a JSON 404', async (t) => {
-  const app = await build({ config: loadProxyConfig({}), controlPlane: controlPlaneDown, redisUrl: testRedisUrl() })
+  const app = await build({ config: loadProxyConfig({}), controlPlane: controlPlaneDown, redisUrl: testRedisUrl(), redisKeyPrefix: uniquePrefix() })
   t.after(() => app.close())
   const res = await app.inject({ url: '/nope?x=1' })
   assert.equal(res.statusCode, 404)

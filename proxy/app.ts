@@ -1,33 +1,151 @@
 /**
- * The proxy: the only public entry point. Serves the shell UI and the public
- * API, logs users in and routes grain traffic. `build()` never listens.
+ * The proxy: the only public entry point. Serves the public API, logs users
+ * in and routes grain traffic. `build()` never listens.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { randomBytes } from 'node:crypto'
+import swagger from '@fastify/swagger'
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import fp from 'fastify-plugin'
 import { httpErrors } from '../core/http-errors.js'
 import { redisAnswers, redisPlugin } from '../core/redis.js'
 import type { ProxyConfig } from '../core/settings.js'
+import { adminRoutes } from './api/admin-routes.js'
+import { oidcRoutes } from './api/oidc-routes.js'
+import { sessionRoutes } from './api/session-routes.js'
+import { grainRoutes } from './api/grain-routes.js'
+import { sharingRoutes } from './api/sharing-routes.js'
+import { tokenRoutes } from './api/token-routes.js'
+import { redisAppStore } from '../core/apps.js'
+import { storeAppDirectory, type AppDirectory } from './apps.js'
+import { ensureAdmin } from './auth/admin-setup.js'
+import { authenticate } from './auth/authenticate.js'
+import { oidcLogin } from './auth/oidc.js'
+import { parseOidcProviders, type OidcProviderConfig } from './auth/oidc-providers.js'
+import type { ScryptParams } from './auth/passwords.js'
+import type { SessionTimes } from './auth/sessions.js'
 import type { ControlPlaneClient } from './control-plane-client.js'
+import { accessReporter } from './grain/access-reporter.js'
+import { GRAIN_ROUTE_PREFIX, grainProxy } from './grain/grain-proxy.js'
+import { upstreams } from './grain/upstreams.js'
+import { grainSockets } from './grain/websockets.js'
+import { classifyHost } from './http/origins.js'
+import { proxyKeys } from '../core/keys.js'
+import { proxyEvents } from './events.js'
+import { makeServices } from './services.js'
+import { HSTS_VALUE, hostnameOf, httpsOptions, type TlsMaterial } from './tls.js'
+import { uiRoutes } from './ui-plugin.js'
 
 export interface ProxyOptions {
   config: ProxyConfig
   controlPlane: ControlPlaneClient
+  /** Serve HTTPS with this certificate (TLS 1.2 at least); omitted in tests that use `inject()`. */
+  tls?: TlsMaterial
   redisUrl?: string
   redisKeyPrefix?: string
+  sessionTimes?: SessionTimes
+  /** scrypt cost for new password hashes (tests use a cheap one); default SCRYPT_PARAMS. */
+  scryptParams?: ScryptParams
+  /** OpenID Connect providers; default: parsed from `config.oidcProviders`. */
+  oidcProviders?: OidcProviderConfig[]
+  /** Tests only: allow `http://` OpenID issuers on loopback. */
+  oidcAllowInsecureRequests?: boolean
+  /** Installed apps; default: the app store in Redis, mirrored in memory. */
+  apps?: AppDirectory
+  /** Secret for X-User-Id (HMAC of user and grain). server.ts passes a persisted one; default: random per process. */
+  serverSecret?: string
+  /** How long a request waits for a grain to start before a 503. */
+  wakeTimeoutMs?: number
+  /** How often grain access is reported to the control plane, and open WebSockets re-checked. */
+  reportIntervalMs?: number
   logger?: FastifyServerOptions['logger']
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Set when the admin still needs a password: the token of the one-time setup link (`/setup#<token>`). */
+    setupToken: string | undefined
+  }
+}
+
 export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.config.bodyLimitBytes, trustProxy: false })
+  const baseHost = hostnameOf(opts.config.baseDomain)
+  const base: FastifyServerOptions = {
+    logger: opts.logger ?? false,
+    // No per-request logging: grain traffic is the hot path, and URLs may carry secrets.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: opts.config.bodyLimitBytes,
+    trustProxy: false,
+    // Requests to a grain host are routed under one prefix, so no shell route ever answers on a grain host.
+    rewriteUrl: (req) => classifyHost(req.headers.host, baseHost).kind === 'grain' ? GRAIN_ROUTE_PREFIX + (req.url ?? '/') : (req.url ?? '/'),
+  }
+  // fastify types an HTTPS instance differently; every route here is agnostic of the transport.
+  const app = (opts.tls !== undefined ? Fastify({ ...base, https: httpsOptions(opts.tls) } as FastifyServerOptions) : Fastify(base)) as unknown as FastifyInstance
+  const providers = opts.oidcProviders ?? parseOidcProviders(opts.config.oidcProviders)
   const redisUrl = opts.redisUrl ?? opts.config.redisUrl
+  const permissionChannel = (opts.redisKeyPrefix ?? '') + proxyKeys.grainPermissionChanges()
+  const sessionsChannel = (opts.redisKeyPrefix ?? '') + proxyKeys.sessionsEnded()
+  const secret = opts.serverSecret ?? randomBytes(32).toString('hex')
   if (redisUrl === undefined) throw new Error('the proxy needs REDIS_URL')
   await app.register(httpErrors)
-  await app.register(redisPlugin, { url: redisUrl, ...(opts.redisKeyPrefix !== undefined ? { keyPrefix: opts.redisKeyPrefix } : {}) })
+  // A callback hook, not an async one: it runs on every grain response.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    reply.header('strict-transport-security', HSTS_VALUE)
+    done(null, payload)
+  })
+  // Auto-pipelining: the session and share-graph reads of one request (and of concurrent ones) share one write.
+  await app.register(redisPlugin, { url: redisUrl, autoPipelining: true, ...(opts.redisKeyPrefix !== undefined ? { keyPrefix: opts.redisKeyPrefix } : {}) })
+  await app.register(fp(async (instance: FastifyInstance) => {
+    const apps = opts.apps ?? await storeAppDirectory(redisAppStore(instance.redis), undefined, (err) => instance.log.warn({ err }, 'reading the app store failed'))
+    instance.addHook('onClose', async () => { apps.close() })
+    instance.decorate('services', makeServices(instance.redis, {
+      controlPlane: opts.controlPlane,
+      apps,
+      sessionTimes: opts.sessionTimes,
+      scryptParams: opts.scryptParams,
+      permissionChannel,
+      sessionsChannel,
+    }))
+  }, { name: 'granary-services', dependencies: ['granary-redis'] }))
+  await app.register(swagger, { openapi: { info: { title: 'Granary API', version: '1' }, components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } } })
 
-  app.get('/healthz', async (_request, reply) => {
+  await app.register(uiRoutes, { baseDomain: opts.config.baseDomain, ...(opts.config.publicPort !== undefined ? { publicPort: opts.config.publicPort } : {}) })
+
+  app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
     const [redis, cp] = await Promise.all([redisAnswers(app.redis), opts.controlPlane.health()])
     const body = { ok: redis && cp?.ok === true, redis, controlPlane: cp !== undefined, docker: cp?.docker ?? false }
     return reply.code(body.ok ? 200 : 503).send(body)
   })
 
+  await app.register(async function api (api: FastifyInstance) {
+    await api.register(authenticate)
+    await api.register(sessionRoutes)
+    await api.register(adminRoutes)
+    await api.register(tokenRoutes)
+    await api.register(grainRoutes, { baseHost })
+    await api.register(sharingRoutes)
+    await api.register(oidcRoutes, { oidc: oidcLogin({ redis: app.redis, users: app.services.users, providers, allowInsecureRequests: opts.oidcAllowInsecureRequests === true }) })
+    api.get('/api/docs/json', { schema: { hide: true } }, async () => app.swagger())
+  })
+
+  const events = await proxyEvents(redisUrl)
+  app.addHook('onClose', async () => { await events.close() })
+  await events.on(sessionsChannel, (message) => { app.services.sessions.forget(message) })
+  const grainUpstreams = upstreams(opts.controlPlane, opts.wakeTimeoutMs)
+  const reporter = accessReporter(opts.controlPlane, opts.reportIntervalMs, (err) => app.log.warn({ err }, 'access report failed'))
+  app.addHook('onClose', async () => { await reporter.close() })
+  const identity = {
+    sessions: app.services.sessions,
+    sharing: app.services.sharing,
+    displayName: async (userId: string) => (await app.services.users.get(userId))?.displayName ?? '',
+  }
+  await app.register(grainProxy, {
+    baseHost, secret, sharing: app.services.sharing, upstreams: grainUpstreams, reporter, handoffs: app.services.handoffs, bodyLimit: opts.config.bodyLimitBytes, identity,
+  })
+  await app.register(grainSockets, {
+    baseHost, secret, upstreams: grainUpstreams, reporter, identity, events, permissionChannel, recheckIntervalMs: opts.reportIntervalMs,
+  })
+
+  const { setupToken } = await ensureAdmin(app.redis, app.services, opts.config.adminPassword)
+  app.decorate('setupToken', setupToken)
   return app
 }

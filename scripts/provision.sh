@@ -93,6 +93,16 @@ provision_grain_images() {
   bash "$GRANARY_ROOT/scripts/build-grain-images.sh" || die "could not build the example app images"
 }
 
+# Browser tests drive Debian's Chromium (/usr/bin/chromium); only the test command needs it.
+# The emoji font makes app icons (emoji in manifests) render in test screenshots.
+provision_chromium() {
+  ensure_debian_package chromium chromium
+  if [ ! -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing Debian package fonts-noto-color-emoji (app icons in browser tests)..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-noto-color-emoji >&2 || say "could not install fonts-noto-color-emoji; app icons will show as boxes in screenshots"
+  fi
+}
+
 provision_node_modules() {
   if [ ! -d "$GRANARY_ROOT/node_modules" ] || [ "$GRANARY_ROOT/package-lock.json" -nt "$GRANARY_ROOT/node_modules/.package-lock.json" ]; then
     say "installing npm packages (npm ci)..."

@@ -8,6 +8,7 @@ export GRANARY_DATA_DIR="${GRANARY_TEST_DATA_DIR:-$GRANARY_ROOT/.tmp/test-data}"
 # A private Redis for every test run, whatever the environment says.
 unset REDIS_URL
 provision
+provision_chromium
 trap unprovision EXIT
 cd "$GRANARY_ROOT"
 

@@ -16,13 +16,27 @@ if ! flock -n 9; then
 fi
 
 cd "$GRANARY_ROOT"
+# Tells this installation's grain containers apart from any other's on the same engine.
+export GRANARY_INSTANCE_ID=${GRANARY_INSTANCE_ID:-$(printf '%s' "$GRANARY_DATA_DIR" | sha256sum | cut -c1-12)}
 pids=()
 stop_all() {
   trap - INT TERM EXIT
   say "stopping..."
   local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # The proxy first, so its last access report still reaches the control plane.
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[$i]}" 2>/dev/null || true
+    wait "${pids[$i]}" 2>/dev/null || true
+  done
+  # Grain containers are disposable (their data stays in the data directory):
+  # remove the ones this instance ran; the next start makes them again on demand.
+  local grains
+  grains=$(docker ps -aq --filter "label=granary.instance=$GRANARY_INSTANCE_ID" 2>/dev/null || true)
+  if [ -n "$grains" ]; then
+    say "removing $(wc -w <<<"$grains") grain container(s)..."
+    docker rm -f $grains >/dev/null 2>&1 || true
+  fi
   unprovision
   say "stopped"
 }

@@ -1,0 +1,70 @@
+/**
+ * The stores and clients every proxy route uses, made once per app from its
+ * Redis client and decorated as `app.services`.
+ */
+import type { Redis } from 'ioredis'
+import { redisGrainRecordStore, type GrainRecordStore } from '../core/grain-records.js'
+import { redisUserStore, type UserStore } from '../core/users.js'
+import { redisApiTokenStore, type ApiTokenStore } from './auth/api-tokens.js'
+import { redisLoginThrottle, type LoginThrottle } from './auth/login-throttle.js'
+import { redisPasswordStore, type PasswordStore, type ScryptParams } from './auth/passwords.js'
+import { cachingSessionStore, type CachingSessionStore } from './auth/session-cache.js'
+import { redisSessionStore, type SessionTimes } from './auth/sessions.js'
+import { SharingService } from '../core/sharing/index.js'
+import { appPermissionIds, type AppDirectory } from './apps.js'
+import type { ControlPlaneClient } from './control-plane-client.js'
+import { redisHandoffStore, type HandoffStore } from './grain/handoff.js'
+
+export interface ProxyServices {
+  users: UserStore
+  passwords: PasswordStore
+  sessions: CachingSessionStore
+  apiTokens: ApiTokenStore
+  throttle: LoginThrottle
+  grains: GrainRecordStore
+  controlPlane: ControlPlaneClient
+  sharing: SharingService
+  apps: AppDirectory
+  handoffs: HandoffStore
+  /** Tells every proxy instance that permissions on the grain may have changed (open WebSockets are re-checked). */
+  permissionsChanged(grainId: string): Promise<void>
+  /** Ends every way the user is logged in: sessions (shell and grain) and API tokens. */
+  logOutEverywhere(userId: string): Promise<void>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance { services: ProxyServices }
+}
+
+export interface ServicesOptions {
+  controlPlane: ControlPlaneClient
+  apps: AppDirectory
+  sessionTimes?: SessionTimes | undefined
+  scryptParams?: ScryptParams | undefined
+  /** The pub/sub channels for permission changes and ended sessions (Redis key prefixes do not apply to channels). */
+  permissionChannel: string
+  sessionsChannel: string
+}
+
+export function makeServices (redis: Redis, opts: ServicesOptions): ProxyServices {
+  const { controlPlane, apps } = opts
+  const sessions = cachingSessionStore(redisSessionStore(redis, opts.sessionTimes), async (message) => { await redis.publish(opts.sessionsChannel, message) })
+  const users = redisUserStore(redis)
+  const apiTokens = redisApiTokenStore(redis)
+  return {
+    users,
+    passwords: redisPasswordStore(redis, opts.scryptParams),
+    sessions,
+    apiTokens,
+    throttle: redisLoginThrottle(redis),
+    grains: redisGrainRecordStore(redis),
+    controlPlane,
+    sharing: new SharingService({ redis, users, appPermissions: ({ appId }) => appPermissionIds(apps, appId) }),
+    apps,
+    handoffs: redisHandoffStore(redis),
+    async permissionsChanged (grainId) { await redis.publish(opts.permissionChannel, grainId) },
+    async logOutEverywhere (userId) {
+      await Promise.all([sessions.deleteAllFor(userId), apiTokens.revokeAllFor(userId)])
+    },
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * TLS for the proxy: the admin's PEM certificate and key when configured,
+ * otherwise a self-signed certificate covering the base domain and every grain
+ * host under it (`<domain>`, `*.<domain>`), made once with Debian's `openssl`
+ * and kept in `<data dir>/tls`. Also the plain-HTTP server that only redirects
+ * to HTTPS, and the HSTS header value.
+ */
+import { execFile } from 'node:child_process'
+import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import type { SecureContextOptions } from 'node:tls'
+
+const run = promisify(execFile)
+
+/** One year; browsers then refuse plain HTTP to the shell and every grain host. */
+export const HSTS_VALUE = 'max-age=31536000; includeSubDomains'
+export const TLS_MIN_VERSION = 'TLSv1.2'
+const SELF_SIGNED_DAYS = 825
+const CERT_FILE = 'self-signed.crt'
+const KEY_FILE = 'self-signed.key'
+
+export interface TlsMaterial { cert: string, key: string, selfSigned: boolean }
+
+/** The host name part of a `host[:port]` base domain. */
+export const hostnameOf = (hostAndPort: string): string => hostAndPort.replace(/:\d+$/, '').toLowerCase()
+
+/**
+ * The certificate and key to serve. Throws with a clear message if only one of
+ * cert/key is configured or a file cannot be read. The self-signed pair is
+ * generated once (atomically: written aside, then renamed), so restarts and
+ * concurrent starts reuse it.
+ */
+export async function loadTls (opts: { certFile?: string | undefined, keyFile?: string | undefined, tlsDir: string, baseDomain: string }): Promise<TlsMaterial> {
+  if (opts.certFile !== undefined || opts.keyFile !== undefined) {
+    if (opts.certFile === undefined || opts.keyFile === undefined) throw new Error('set both TLS_CERT_FILE and TLS_KEY_FILE, or neither')
+    return { cert: readFileSync(opts.certFile, 'utf8'), key: readFileSync(opts.keyFile, 'utf8'), selfSigned: false }
+  }
+  const certPath = join(opts.tlsDir, CERT_FILE)
+  const keyPath = join(opts.tlsDir, KEY_FILE)
+  try {
+    return { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8'), selfSigned: true }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  mkdirSync(opts.tlsDir, { recursive: true, mode: 0o700 })
+  const domain = hostnameOf(opts.baseDomain)
+  const tmp = join(opts.tlsDir, `.new-${process.pid}-${Date.now()}`)
+  mkdirSync(tmp, { mode: 0o700 })
+  try {
+    await run('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-days', String(SELF_SIGNED_DAYS), '-subj', `/CN=${domain}`,
+      '-addext', `subjectAltName=DNS:${domain},DNS:*.${domain}`,
+      '-keyout', join(tmp, KEY_FILE), '-out', join(tmp, CERT_FILE),
+    ])
+    // Key first: a reader that sees the certificate always finds its key.
+    renameSync(join(tmp, KEY_FILE), keyPath)
+    renameSync(join(tmp, CERT_FILE), certPath)
+  } catch (cause) {
+    throw new Error('cannot generate a self-signed certificate with openssl', { cause })
+  } finally {
+    rmSync(tmp, { recursive: true, force: true })
+  }
+  return { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8'), selfSigned: true }
+}
+
+/** Options for `https.createServer` / fastify's `https`: TLS 1.2 at least. */
+export const httpsOptions = (tls: TlsMaterial): SecureContextOptions & { minVersion: 'TLSv1.2' } => ({ cert: tls.cert, key: tls.key, minVersion: TLS_MIN_VERSION })
+
+/**
+ * A plain-HTTP server that answers every request with a permanent redirect to
+ * the same host and path over HTTPS on `httpsPort` (omitted when 443). It
+ * reads no body and serves nothing else.
+ */
+export function redirectServer (httpsPort: number): Server {
+  return createServer((req, res) => {
+    const host = hostnameOf(req.headers.host ?? '')
+    const path = (req.url ?? '/').startsWith('/') ? req.url ?? '/' : '/'
+    if (!/^[a-z0-9.-]+$/.test(host)) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('bad Host header\n')
+      return
+    }
+    const port = httpsPort === 443 ? '' : `:${httpsPort}`
+    res.writeHead(308, { location: `https://${host}${port}${path}`, 'content-type': 'text/plain', connection: 'close' }).end('use HTTPS\n')
+  })
+}

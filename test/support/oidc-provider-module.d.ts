@@ -1,0 +1,2 @@
+// oidc-provider ships no types; tests use it as a black box.
+declare module 'oidc-provider'
