@@ -51,6 +51,8 @@ export interface ComposeStack {
   redisPassword: string
   /** The full compose command line for this stack (what GRANARY_COMPOSE takes). */
   composeArgs: string[]
+  /** The environment to run compose (and scripts calling it) in: without the stack's own variables. */
+  cleanEnv: NodeJS.ProcessEnv
   compose (...args: string[]): Promise<string>
   waitHealthy (): Promise<void>
   /** Everything gone, as on a new machine: containers, volumes, grain containers, the data directory. */
@@ -105,10 +107,13 @@ export async function composeStack (runId: string): Promise<ComposeStack> {
   const volume = (name: string): string => `  ${name}:\n    labels:\n${labels}\n`
   writeFileSync(join(dir, 'test-labels.yml'), `services:\n${['redis', 'control-plane', 'proxy'].map(service).join('')}volumes:\n${['redis-data', 'control-socket'].map(volume).join('')}`)
 
+  // The shell's environment wins over --env-file in compose: drop our variables from it
+  // (the test command exports GRANARY_DATA_DIR, for one).
+  const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !(k in env))) as NodeJS.ProcessEnv
   const composeArgs = [...composeCommand(), '-p', project, '-f', join(ROOT, 'docker-compose.yml'), '-f', join(dir, 'test-labels.yml'), '--env-file', join(dir, '.env')]
   const compose = async (...args: string[]): Promise<string> => {
     try {
-      const { stdout } = await run(composeArgs[0]!, [...composeArgs.slice(1), ...args], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 })
+      const { stdout } = await run(composeArgs[0]!, [...composeArgs.slice(1), ...args], { cwd: ROOT, env: cleanEnv, maxBuffer: 64 * 1024 * 1024 })
       return stdout
     } catch (err) {
       const e = err as { stderr?: string, message: string }
@@ -157,7 +162,7 @@ export async function composeStack (runId: string): Promise<ComposeStack> {
     rmSync(dir, { recursive: true, force: true })
   }
 
-  return { runId, project, dir, dataDir, httpsPort, redisPort, redisPassword, composeArgs, compose, waitHealthy, wipe, remove }
+  return { runId, project, dir, dataDir, httpsPort, redisPort, redisPassword, composeArgs, cleanEnv, compose, waitHealthy, wipe, remove }
 }
 
 /** Stages the prebuilt image context (compiles on the host) and the local Redis image. */

@@ -18,6 +18,7 @@ import { redisGrainRecordStore } from '../../core/grain-records.js'
 import { keys } from '../../core/keys.js'
 import { docker } from '../support/docker.js'
 import { testRunId } from '../support/env.js'
+import { checkThroughApi, writeThroughApi } from './api-flow.js'
 import { ROOT, composeStack, prepareImages, type ComposeStack } from './compose-stack.js'
 
 const run = promisify(execFile)
@@ -111,15 +112,20 @@ test('docker compose: up, state survives down/up, backup, wipe, restore', { time
   }
 
   const state = await writeState(stack)
+  const api = await writeThroughApi(stack.httpsPort)
+  const proxySecret = readFileSync(join(stack.dataDir, 'proxy.secret'), 'utf8')
+  lap('written through the API')
   await stack.compose('down')
   await stack.compose('up', '-d')
   await stack.waitHealthy()
   await checkState(stack, state, 'after down and up')
+  await checkThroughApi(stack.httpsPort, api, 'after down and up')
   lap('down/up checked')
 
   const backup = join(stack.dir, 'backup.tar')
-  const env = { ...process.env, GRANARY_COMPOSE: stack.composeArgs.join(' ') }
-  await run('bash', [join(ROOT, 'scripts/backup.sh'), backup], { env })
+  const env = { ...stack.cleanEnv, GRANARY_COMPOSE: stack.composeArgs.join(' ') }
+  const { stderr: backupLog } = await run('bash', [join(ROOT, 'scripts/backup.sh'), backup], { env })
+  assert.match(backupLog, /paused 1 running grain/, 'the running grain is paused for the copy')
   assert.ok(statSync(backup).size > 0)
   lap('backup taken')
 
@@ -132,6 +138,8 @@ test('docker compose: up, state survives down/up, backup, wipe, restore', { time
   await run('bash', [join(ROOT, 'scripts/restore.sh'), backup], { env })
   await stack.waitHealthy()
   await checkState(stack, state, 'after restore')
+  await checkThroughApi(stack.httpsPort, api, 'after restore')
+  assert.equal(readFileSync(join(stack.dataDir, 'proxy.secret'), 'utf8'), proxySecret, 'the proxy secret (user ids) is restored')
   assert.equal((await get(stack.httpsPort, '/healthz')).status, 200)
   lap('restored and checked')
 })
