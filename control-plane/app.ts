@@ -21,6 +21,7 @@ import { redisSharingStore } from '../core/sharing/index.js'
 import { catalogFromAppStore, type AppCatalog } from './app-catalog.js'
 import { dockerAnswers, dockerPlugin } from './docker.js'
 import { deleteGrainScopedKeys } from './grain-keys.js'
+import { grainArchiveRoutes } from './grain-archive-routes.js'
 import { grainRoutes } from './grains-routes.js'
 import { GrainLifecycle } from './lifecycle.js'
 import { redisRunStateStore } from './run-state.js'
@@ -115,6 +116,7 @@ export async function build (opts: ControlPlaneOptions): Promise<FastifyInstance
 
   await app.register(appsRoutes, { maxImageBytes: opts.config.maxImageBytes })
   await app.register(grainRoutes, { lifecycle, grains, catalog, dataDir: config.dataDir })
+  await app.register(grainArchiveRoutes, { grains, dataDir: config.dataDir, appExists: async (id) => (await catalog.get(id)) !== undefined, stopGrain: (id) => lifecycle.stop(id) })
 
   return app
 }

@@ -46,3 +46,6 @@ export const APP_ERR_IMAGE_MISSING = createError('APP_ERR_IMAGE_MISSING', '%s', 
 // Grain lifecycle (control plane)
 export const GRAIN_ERR_START_FAILED = createError('GRAIN_ERR_START_FAILED', 'grain %s could not start: %s', 503)
 export const GRAIN_ERR_APP_MISSING = createError('GRAIN_ERR_APP_MISSING', 'grain %s runs app %s, which is not installed', 503)
+// Grain archives (core/grain-archive.ts) and backups (core/backup.ts).
+export const GRAIN_ERR_ARCHIVE_INVALID = createError('GRAIN_ERR_ARCHIVE_INVALID', 'refused grain archive: %s', 400)
+export const GRAIN_ERR_ARCHIVE_TOO_LARGE = createError('GRAIN_ERR_ARCHIVE_TOO_LARGE', 'refused grain archive: %s', 413)

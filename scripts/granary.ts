@@ -8,6 +8,8 @@
  *   granary app publish <manifest.yaml> --image-name <name>   use an image already in the engine
  *   granary app list
  *   granary app remove <id> [--force]
+ *   granary backup [--out FILE] [--no-pause]     every Redis key and grain's data, as one tar (scripts/granary-admin.ts)
+ *   granary restore [--in FILE] [--replace]      into a fresh installation
  *
  * Exit status: 0 done, 1 refused or failed, 2 wrong usage.
  */
@@ -19,12 +21,15 @@ import type { AppSummary } from '../core/control-plane-protocol.js'
 import { describeProblem, formatOfFile, parseManifest } from '../core/manifest/validate.js'
 import { dataPaths } from '../core/paths.js'
 import { commonSettings } from '../core/settings.js'
+import { runAdmin } from './granary-admin.js'
 
 const USAGE = `usage:
   granary app publish <manifest.yaml> --image <app.tar>
   granary app publish <manifest.yaml> --image-name <image in the engine>
   granary app list
-  granary app remove <id> [--force]`
+  granary app remove <id> [--force]
+  granary backup [--out FILE] [--no-pause]
+  granary restore [--in FILE] [--replace]`
 
 const PROGRESS_EVERY_MS = 500
 
@@ -120,6 +125,10 @@ async function publish (client: AppsClient, args: string[], io: CliIo): Promise<
 export async function runCli (argv: string[], io: CliIo): Promise<number> {
   const [group, command, ...args] = argv
   try {
+    if (group === 'backup' || group === 'restore') {
+      await runAdmin(argv, io.env)
+      return 0
+    }
     if (group !== 'app' || command === undefined) throw new UsageError(group === undefined ? 'no command given' : `unknown command ${[group, command].filter((w) => w !== undefined).join(' ')}`)
     if (command === 'publish') {
       const app = await publish(connect(io.env), args, io)
