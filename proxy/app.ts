@@ -14,7 +14,9 @@ import { oidcRoutes } from './api/oidc-routes.js'
 import { sessionRoutes } from './api/session-routes.js'
 import { grainRoutes } from './api/grain-routes.js'
 import { sharingRoutes } from './api/sharing-routes.js'
+import { appPublishRoutes } from './api/app-publish-routes.js'
 import { tokenRoutes } from './api/token-routes.js'
+import type { AppsClient } from '../core/apps-client.js'
 import { redisAppStore } from '../core/apps.js'
 import { storeAppDirectory, type AppDirectory } from './apps.js'
 import { ensureAdmin } from './auth/admin-setup.js'
@@ -49,6 +51,8 @@ export interface ProxyOptions {
   oidcProviders?: OidcProviderConfig[]
   /** Tests only: allow `http://` OpenID issuers on loopback. */
   oidcAllowInsecureRequests?: boolean
+  /** Publishes apps through the control plane (`POST /api/apps`); without it publishing answers 503. */
+  appsPublisher?: AppsClient
   /** Installed apps; default: the app store in Redis, mirrored in memory. */
   apps?: AppDirectory
   /** Secret for X-User-Id (HMAC of user and grain). server.ts passes a persisted one; default: random per process. */
@@ -123,6 +127,7 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
     await api.register(tokenRoutes)
     await api.register(grainRoutes, { baseHost })
     await api.register(sharingRoutes)
+    await api.register(appPublishRoutes, { publisher: opts.appsPublisher })
     await api.register(oidcRoutes, { oidc: oidcLogin({ redis: app.redis, users: app.services.users, providers, allowInsecureRequests: opts.oidcAllowInsecureRequests === true }) })
     api.get('/api/docs/json', { schema: { hide: true } }, async () => app.swagger())
   })

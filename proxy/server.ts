@@ -9,18 +9,18 @@ import { closeOnSignals, loadOrExit, loggerOptions } from '../core/start.js'
 import { build } from './app.js'
 import { parseOidcProviders } from './auth/oidc-providers.js'
 import { controlPlaneClient } from './control-plane-client.js'
+import { appsClient } from '../core/apps-client.js'
 import { hostnameOf, loadTls, redirectServer } from './tls.js'
 
 const config = loadOrExit('proxy', () => loadProxyConfig(process.env))
 const oidcProviders = loadOrExit('proxy', () => parseOidcProviders(config.oidcProviders))
 const paths = dataPaths(config.dataDir)
-const controlPlane = controlPlaneClient(
-  config.controlPlaneSocket ?? paths.controlPlaneSocket,
-  config.controlPlaneSecret ?? ensureSecretFile(paths.controlPlaneSecret),
-)
+const controlPlaneSocket = config.controlPlaneSocket ?? paths.controlPlaneSocket
+const controlPlaneSecret = config.controlPlaneSecret ?? ensureSecretFile(paths.controlPlaneSecret)
+const controlPlane = controlPlaneClient(controlPlaneSocket, controlPlaneSecret)
 const tls = await loadTls({ certFile: config.tlsCert, keyFile: config.tlsKey, tlsDir: paths.tls, baseDomain: config.baseDomain })
 
-const app = await build({ config, controlPlane, tls, oidcProviders, serverSecret: ensureSecretFile(paths.proxySecret), logger: loggerOptions(config.logLevel) })
+const app = await build({ config, controlPlane, appsPublisher: appsClient(controlPlaneSocket, controlPlaneSecret), tls, oidcProviders, serverSecret: ensureSecretFile(paths.proxySecret), logger: loggerOptions(config.logLevel) })
 closeOnSignals(app)
 const plainServer: { redirect?: Server } = {}
 app.addHook('onClose', (_app, done) => { if (plainServer.redirect === undefined) done(); else plainServer.redirect.close(() => done()) })
