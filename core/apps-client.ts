@@ -41,10 +41,15 @@ export interface AppsClient {
   remove(appId: string, force?: boolean): Promise<void>
 }
 
-interface Call { method: string, path: string, headers?: Record<string, string | number>, body?: string | Readable }
+export interface ControlPlaneCall { method: string, path: string, headers?: Record<string, string | number>, body?: string | Readable }
 
-export function appsClient (socketPath: string, secret: string): AppsClient {
-  const call = <T>(c: Call): Promise<T> => new Promise((resolve, reject) => {
+/**
+ * One call to the control plane over its socket: the body (a string, or a
+ * stream piped without buffering) goes out, the JSON answer comes back; a
+ * non-2xx answer rejects with a `ControlPlaneError` carrying its code and message.
+ */
+export function controlPlaneCaller (socketPath: string, secret: string): <T>(c: ControlPlaneCall) => Promise<T> {
+  return <T>(c: ControlPlaneCall): Promise<T> => new Promise((resolve, reject) => {
     let answered = false
     const req = request({ socketPath, method: c.method, path: c.path, headers: { [CONTROL_SECRET_HEADER]: secret, ...c.headers } }, (res) => {
       answered = true
@@ -84,6 +89,10 @@ export function appsClient (socketPath: string, secret: string): AppsClient {
       c.body.pipe(req)
     }
   })
+}
+
+export function appsClient (socketPath: string, secret: string): AppsClient {
+  const call = controlPlaneCaller(socketPath, secret)
   return {
     list: () => call<AppSummary[]>({ method: 'GET', path: '/apps' }),
     get: (appId) => call<AppSummary>({ method: 'GET', path: `/apps/${encodeURIComponent(appId)}` }),

@@ -15,8 +15,10 @@ import { sessionRoutes } from './api/session-routes.js'
 import { grainRoutes } from './api/grain-routes.js'
 import { sharingRoutes } from './api/sharing-routes.js'
 import { appPublishRoutes } from './api/app-publish-routes.js'
+import { grainArchivePublicRoutes } from './api/grain-archive-routes.js'
 import { tokenRoutes } from './api/token-routes.js'
 import type { AppsClient } from '../core/apps-client.js'
+import type { GrainArchiveClient } from '../core/grain-archive-client.js'
 import { redisAppStore } from '../core/apps.js'
 import { storeAppDirectory, type AppDirectory } from './apps.js'
 import { ensureAdmin } from './auth/admin-setup.js'
@@ -53,6 +55,8 @@ export interface ProxyOptions {
   oidcAllowInsecureRequests?: boolean
   /** Publishes apps through the control plane (`POST /api/apps`); without it publishing answers 503. */
   appsPublisher?: AppsClient
+  /** Grain export/import through the control plane; without it those routes answer 503. */
+  grainArchives?: GrainArchiveClient
   /** Installed apps; default: the app store in Redis, mirrored in memory. */
   apps?: AppDirectory
   /** Secret for X-User-Id (HMAC of user and grain). server.ts passes a persisted one; default: random per process. */
@@ -128,6 +132,7 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
     await api.register(grainRoutes, { baseHost })
     await api.register(sharingRoutes)
     await api.register(appPublishRoutes, { publisher: opts.appsPublisher })
+    await api.register(grainArchivePublicRoutes, { archives: opts.grainArchives })
     await api.register(oidcRoutes, { oidc: oidcLogin({ redis: app.redis, users: app.services.users, providers, allowInsecureRequests: opts.oidcAllowInsecureRequests === true }) })
     api.get('/api/docs/json', { schema: { hide: true } }, async () => app.swagger())
   })

@@ -10,6 +10,7 @@ import { build } from './app.js'
 import { parseOidcProviders } from './auth/oidc-providers.js'
 import { controlPlaneClient } from './control-plane-client.js'
 import { appsClient } from '../core/apps-client.js'
+import { grainArchiveClient } from '../core/grain-archive-client.js'
 import { hostnameOf, loadTls, redirectServer } from './tls.js'
 
 const config = loadOrExit('proxy', () => loadProxyConfig(process.env))
@@ -20,7 +21,7 @@ const controlPlaneSecret = config.controlPlaneSecret ?? ensureSecretFile(paths.c
 const controlPlane = controlPlaneClient(controlPlaneSocket, controlPlaneSecret)
 const tls = await loadTls({ certFile: config.tlsCert, keyFile: config.tlsKey, tlsDir: paths.tls, baseDomain: config.baseDomain })
 
-const app = await build({ config, controlPlane, appsPublisher: appsClient(controlPlaneSocket, controlPlaneSecret), tls, oidcProviders, serverSecret: ensureSecretFile(paths.proxySecret), logger: loggerOptions(config.logLevel) })
+const app = await build({ config, controlPlane, appsPublisher: appsClient(controlPlaneSocket, controlPlaneSecret), grainArchives: grainArchiveClient(controlPlaneSocket, controlPlaneSecret), tls, oidcProviders, serverSecret: ensureSecretFile(paths.proxySecret), logger: loggerOptions(config.logLevel) })
 closeOnSignals(app)
 const plainServer: { redirect?: Server } = {}
 app.addHook('onClose', (_app, done) => { if (plainServer.redirect === undefined) done(); else plainServer.redirect.close(() => done()) })
