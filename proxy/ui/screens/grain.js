@@ -61,6 +61,8 @@ export async function renderGrain (ctx, grainId) {
         h('button', { type: 'button', id: 'access-button', onclick: () => openAccessDialog(ctx, grain, app) },
           // On a phone the button reads "Access"; its accessible name stays "Who has access".
           h('span', { class: 'long-label' }, 'Who has access'), h('span', { class: 'short-label', 'aria-hidden': 'true' }, 'Access')),
+        // A download of the grain's data and metadata, to import elsewhere (owners only).
+        grain.mine && h('a', { class: 'button', id: 'export-button', href: `/api/grains/${encodeURIComponent(grain.id)}/export`, download: '' }, 'Export'),
         (grain.mine || ctx.me.role === 'admin') && h('button', { type: 'button', class: 'danger', id: 'delete-button', onclick: () => confirmDelete(ctx, grain) }, 'Delete'))),
     stage))
 
