@@ -15,11 +15,11 @@
 import type { Readable } from 'node:stream'
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { ControlPlaneError, type AppsClient } from '../../core/apps-client.js'
+import type { AppsClient } from '../../core/apps-client.js'
 import { MANIFEST_HEADER } from '../../core/control-plane-protocol.js'
 import { ERR_BAD_REQUEST, ERR_FORBIDDEN, ERR_UNAVAILABLE } from '../../core/errors.js'
-import { errorBody } from '../../core/http-errors.js'
 import { requireAdmin, requireUser } from '../auth/authenticate.js'
+import { relayRefusal } from './control-plane-refusals.js'
 import { errors } from './schemas.js'
 
 const TAR_TYPES = ['application/x-tar', 'application/octet-stream']
@@ -34,54 +34,48 @@ export async function appPublishRoutes (app: FastifyInstance, opts: { publisher:
     if (opts.publisher === undefined) throw new ERR_UNAVAILABLE('publishing apps is not configured on this proxy')
     return opts.publisher
   }
-  /** Runs a control-plane call; its refusals keep their status, code and message. */
-  const forward = async <T>(reply: { code(status: number): { send(body: unknown): unknown } }, run: () => Promise<T>): Promise<T | undefined> => {
-    try {
-      return await run()
-    } catch (err) {
-      if (err instanceof ControlPlaneError && err.status >= 400 && err.status < 500) {
-        reply.code(err.status).send(errorBody(err.code, err.message))
-        return undefined
-      }
-      throw new ERR_UNAVAILABLE('the control plane could not publish the app', { cause: err })
-    }
-  }
-
   app.post('/api/apps', {
     schema: { tags: ['apps'], summary: 'Publish an app or a new version (admin or packager)', response: errors(400, 401, 403, 409, 413, 415, 503) },
   }, async (request, reply) => {
     const user = requireUser(request)
     if (user.role !== 'admin' && user.role !== 'packager') throw new ERR_FORBIDDEN('only admins and packagers may publish apps')
     const type = String(request.headers['content-type'] ?? '').split(';')[0]!.trim()
-    let published
+    let publish: () => Promise<unknown>
     if (TAR_TYPES.includes(type)) {
       const header = request.headers[MANIFEST_HEADER]
       if (typeof header !== 'string' || header === '') throw new ERR_BAD_REQUEST(`send the manifest, base64-encoded, in the ${MANIFEST_HEADER} header`)
       const length = Number(request.headers['content-length'])
-      published = await forward(reply, () => publisher().publishTar({
+      publish = () => publisher().publishTar({
         manifestText: Buffer.from(header, 'base64').toString('utf8'),
         tar: request.body as Readable,
         ...(Number.isSafeInteger(length) && length >= 0 ? { size: length } : {}),
-      }))
+      })
     } else {
       // Naming an image already in the engine reaches anything the engine holds: admins only.
       requireAdmin(request)
       const body = request.body as { manifest?: unknown, image?: unknown } | undefined
       if (body === undefined || typeof body !== 'object' || body.manifest === undefined) throw new ERR_BAD_REQUEST('send {manifest, image?} as JSON, or a docker save tarball')
-      published = await forward(reply, () => publisher().publishImage(body as Parameters<AppsClient['publishImage']>[0]))
+      publish = () => publisher().publishImage(body as Parameters<AppsClient['publishImage']>[0])
     }
-    if (published === undefined) return reply
-    await app.services.apps.refresh()
-    return reply.code(201).send({ app: published })
+    try {
+      const published = await publish()
+      await app.services.apps.refresh()
+      return reply.code(201).send({ app: published })
+    } catch (err) {
+      return relayRefusal(reply, err, 'publish the app')
+    }
   })
 
   app.delete<{ Params: Static<typeof AppParams>, Querystring: Static<typeof RemoveQuery> }>('/api/apps/:id', {
     schema: { tags: ['apps'], summary: 'Remove an app (admin); refused while grains use it unless force', params: AppParams, querystring: RemoveQuery, response: errors(400, 401, 403, 404, 409, 503) },
   }, async (request, reply) => {
     requireAdmin(request)
-    const done = await forward(reply, async () => { await publisher().remove(request.params.id, request.query.force === true); return true })
-    if (done === undefined) return reply
-    await app.services.apps.refresh()
-    return reply.code(204).send()
+    try {
+      await publisher().remove(request.params.id, request.query.force === true)
+      await app.services.apps.refresh()
+      return reply.code(204).send()
+    } catch (err) {
+      return relayRefusal(reply, err, 'remove the app')
+    }
   })
 }

@@ -1,22 +1,15 @@
 /** Publishing apps through the public API reaches the real control plane, for the right people only. */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { test } from 'node:test'
 import { appsClient } from '../../core/apps-client.js'
 import { encodeManifestHeader, MANIFEST_HEADER } from '../../core/control-plane-protocol.js'
-import { helloManifest, TEST_SECRET, testControlPlane } from '../../test/support/grains.js'
+import { helloManifest, TEST_SECRET, testControlPlaneOnSocket } from '../../test/support/grains.js'
 import { ADMIN_PASSWORD, createUser, login, sameOrigin, testProxy } from '../test-support/proxy.js'
 
 test('POST /api/apps: packagers stream tarballs, only admins name engine images or remove apps, refusals pass through', { timeout: 120_000 }, async (t) => {
-  const cp = await testControlPlane(t)
-  const dir = mkdtempSync(join(tmpdir(), 'granary-publish-'))
-  const socket = join(dir, 'cp.sock')
-  await cp.app.listen({ path: socket })
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
-  const proxy = await testProxy(t, { redisKeyPrefix: cp.redisKeyPrefix, appsPublisher: appsClient(socket, TEST_SECRET) })
+  const cp = await testControlPlaneOnSocket(t)
+  const proxy = await testProxy(t, { redisKeyPrefix: cp.redisKeyPrefix, appsPublisher: appsClient(cp.socket, TEST_SECRET) })
   const admin = await login(proxy, 'admin', ADMIN_PASSWORD)
   const res = await proxy.inject({ method: 'POST', url: '/api/admin/users', headers: { ...sameOrigin, cookie: admin }, payload: { username: 'pat', password: 'pat-password-123', role: 'packager' } })
   assert.equal(res.statusCode, 201, res.body)

@@ -13,23 +13,17 @@
  */
 import type { Readable } from 'node:stream'
 import { Type, type Static } from '@sinclair/typebox'
-import type { FastifyInstance, FastifyReply } from 'fastify'
-import { ControlPlaneError } from '../../core/apps-client.js'
+import type { FastifyInstance } from 'fastify'
 import { ERR_FORBIDDEN, ERR_UNAVAILABLE, GRAIN_ERR_NOT_FOUND } from '../../core/errors.js'
 import type { GrainArchiveClient } from '../../core/grain-archive-client.js'
 import { errorBody } from '../../core/http-errors.js'
 import { requireUser } from '../auth/authenticate.js'
+import { relayRefusal } from './control-plane-refusals.js'
 import { errors } from './schemas.js'
 
 const TAR_TYPES = ['application/x-tar', 'application/octet-stream']
 const GrainParams = Type.Object({ id: Type.String({ pattern: '^[a-z2-7]{8,40}$' }) })
 const ImportQuery = Type.Object({ title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false })
-
-/** Sends the control plane's client errors (4xx) on as they are; anything else is a 503. */
-function relayRefusal (reply: FastifyReply, err: unknown): FastifyReply {
-  if (err instanceof ControlPlaneError && err.status >= 400 && err.status < 500) return reply.code(err.status).send(errorBody(err.code, err.message))
-  throw new ERR_UNAVAILABLE('the control plane could not handle the grain archive', { cause: err })
-}
 
 export async function grainArchivePublicRoutes (app: FastifyInstance, opts: { archives: GrainArchiveClient | undefined }): Promise<void> {
   app.addContentTypeParser(TAR_TYPES, (_request, payload, done) => { done(null, payload) })
@@ -50,7 +44,7 @@ export async function grainArchivePublicRoutes (app: FastifyInstance, opts: { ar
       const safeTitle = grain.title.replace(/[^A-Za-z0-9 ._-]/g, '_').slice(0, 80) || grain.id
       return reply.type('application/x-tar').header('content-disposition', `attachment; filename="${safeTitle}.granary.tar"`).send(tar)
     } catch (err) {
-      return relayRefusal(reply, err)
+      return relayRefusal(reply, err, 'export the grain')
     }
   })
 
@@ -70,7 +64,7 @@ export async function grainArchivePublicRoutes (app: FastifyInstance, opts: { ar
       })
       return reply.code(201).send({ grain: { ...grain, permissions: app.services.apps.get(grain.appId)?.permissions.map((p) => p.id) ?? [], mine: true } })
     } catch (err) {
-      return relayRefusal(reply, err)
+      return relayRefusal(reply, err, 'import the grain')
     }
   })
 }

@@ -1,13 +1,12 @@
 /** Grain export and import through the public API, against the real control plane and its data directory. */
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { test } from 'node:test'
 import tar from 'tar-stream'
 import { grainArchiveClient } from '../../core/grain-archive-client.js'
-import { TEST_SECRET, testControlPlane } from '../../test/support/grains.js'
+import { TEST_SECRET, testControlPlaneOnSocket } from '../../test/support/grains.js'
 import { ADMIN_PASSWORD, createUser, login, sameOrigin, testProxy } from '../test-support/proxy.js'
 
 async function tarOf (entries: Array<{ name: string, body: string }>): Promise<Buffer> {
@@ -20,12 +19,8 @@ async function tarOf (entries: Array<{ name: string, body: string }>): Promise<B
 }
 
 test('the owner exports a grain; another user imports it as a new grain of theirs; hostile archives change nothing', { timeout: 120_000 }, async (t) => {
-  const cp = await testControlPlane(t)
-  const dir = mkdtempSync(join(tmpdir(), 'granary-archive-api-'))
-  const socket = join(dir, 'cp.sock')
-  await cp.app.listen({ path: socket })
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
-  const proxy = await testProxy(t, { redisKeyPrefix: cp.redisKeyPrefix, grainArchives: grainArchiveClient(socket, TEST_SECRET) })
+  const cp = await testControlPlaneOnSocket(t)
+  const proxy = await testProxy(t, { redisKeyPrefix: cp.redisKeyPrefix, grainArchives: grainArchiveClient(cp.socket, TEST_SECRET) })
   const admin = await login(proxy, 'admin', ADMIN_PASSWORD)
   const aliceId = await createUser(proxy, admin, 'alice')
   const bobId = await createUser(proxy, admin, 'bob')

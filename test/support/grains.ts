@@ -116,3 +116,13 @@ export async function waitUntil (what: string, probe: () => Promise<boolean>, ti
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
+
+/** A test control plane listening on a Unix socket of its own (for clients that stream, like the proxy's forwards). */
+export async function testControlPlaneOnSocket (t: TestContext, opts: TestControlPlaneOptions = {}): Promise<TestControlPlane & { socket: string }> {
+  const cp = await testControlPlane(t, opts)
+  const dir = mkdtempSync(join(tmpdir(), 'granary-cp-socket-'))
+  const socket = join(dir, 'cp.sock')
+  await cp.app.listen({ path: socket })
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  return { ...cp, socket }
+}
