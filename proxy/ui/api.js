@@ -197,6 +197,8 @@ export const api = {
   revokeLink: (id, linkId) => call('DELETE', `/api/grains/${encodeURIComponent(id)}/links/${encodeURIComponent(linkId)}`),
   /** Opens a sharing link: logged in, redeems it; anonymous, only where the link and app allow. Answers {grainId, url}. */
   openLink: (secret) => call('POST', '/api/links/open', { secret }),
+  /** Imports a grain archive (an Export of any Granary) as a new grain of mine. Answers the grain. */
+  importGrain: async (file, me) => normGrain((await call('POST', '/api/grains/import', file.slice(0, file.size, 'application/x-tar'))).grain, me),
   admin: {
     users: async () => list(await call('GET', '/api/admin/users'), 'users').map((u) => ({ ...normUser(u), disabled: Boolean(u.disabled), createdAt: u.createdAt })),
     createUser: (body) => call('POST', '/api/admin/users', body),

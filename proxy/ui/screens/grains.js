@@ -62,6 +62,24 @@ export async function renderGrains (ctx) {
     },
   })
 
+  // Restoring an exported grain: the file goes up as it is; the server checks every entry.
+  const archive = h('input', {
+    type: 'file',
+    id: 'import-grain',
+    accept: '.tar,application/x-tar',
+    class: 'visually-hidden',
+    onchange: async () => {
+      const file = archive.files?.[0]
+      if (file === undefined) return
+      try {
+        const grain = await api.importGrain(file, ctx.me)
+        announce(`Imported “${grain.title}”.`)
+        ctx.navigate(`#/grain/${encodeURIComponent(grain.id)}`)
+      } catch (err) { ctx.fail(err) } finally { archive.value = '' }
+    },
+  })
+  const importButton = h('label', { for: 'import-grain', class: 'button', tabindex: 0, role: 'button', onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); archive.click() } } }, 'Import a grain…')
+
   replace(ctx.main,
     h('div', { class: 'page' },
       h('div', { class: 'page-head' },
@@ -73,7 +91,8 @@ export async function renderGrains (ctx) {
           ? h('p', { class: 'empty' }, 'No apps are installed yet.', ctx.me.role === 'admin' ? [' ', h('a', { href: '#/admin/apps' }, 'Upload one')] : ' Ask an administrator to add one.')
           : h('ul', { class: 'app-actions plain' }, apps.flatMap((app) => app.actions.map((action) =>
             h('li', null, h('button', { type: 'button', class: 'app-action', dataset: { app: app.id, action: action.id }, onclick: () => newGrain(app, action) },
-              appIcon(app, 'sm'), h('span', null, action.title, h('small', null, app.name)))))))),
+              appIcon(app, 'sm'), h('span', null, action.title, h('small', null, app.name))))))),
+        h('p', { class: 'import-grain' }, archive, importButton, h('small', null, ' from a file exported from a grain\'s Export button'))),
       results))
   show()
 }

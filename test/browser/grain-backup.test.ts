@@ -1,0 +1,67 @@
+/**
+ * Grain backup as a person does it: Alice exports her note with the Export
+ * button, imports the downloaded file from the grain list, and finds a second
+ * grain of hers with the same title and text; Bob, who only has the note shared
+ * with him, gets no Export button.
+ */
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import type { Browser } from 'playwright-core'
+import { launchBrowser, newPerson, screenshot } from './support/browser.js'
+import { createUser, go, grainFrame, login, newGrain, openGrain, share } from './support/commands.js'
+import { note, noteReady, waitForValue } from './support/notes.js'
+import { startStack, type Stack } from './support/stack.js'
+
+let stack: Stack
+let browser: Browser
+before(async () => {
+  stack = await startStack()
+  browser = await launchBrowser()
+})
+after(async () => {
+  await browser?.close()
+  await stack?.stop()
+})
+
+test('a note exported with the Export button comes back as a new grain through Import', async (t) => {
+  const admin = await newPerson(browser)
+  const alice = await newPerson(browser)
+  const bob = await newPerson(browser)
+  t.after(async () => {
+    await screenshot(alice.page, 'grain-backup-last-alice').catch(() => {})
+    await Promise.all([admin.context.close(), alice.context.close(), bob.context.close()])
+  })
+  await login(admin.page, stack.url, 'admin', stack.adminPassword)
+  await createUser(admin.page, 'alice', 'alice-password', 'Alice')
+  await createUser(admin.page, 'bob', 'bob-password', 'Bob')
+  await login(alice.page, stack.url, 'alice', 'alice-password')
+  await login(bob.page, stack.url, 'bob', 'bob-password')
+
+  const original = await newGrain(alice.page, 'notes', 'Recipes')
+  const frame = await grainFrame(alice.page)
+  await noteReady(frame)
+  await note(frame).fill('Pancakes: flour, eggs, milk')
+  await frame.locator('#status').filter({ hasText: /^saved$/ }).waitFor({ timeout: 10_000 })
+  await share(alice.page, 'bob', 'editor')
+
+  const [download] = await Promise.all([alice.page.waitForEvent('download'), alice.page.locator('#export-button').click()])
+  assert.equal(download.suggestedFilename(), 'Recipes.granary.tar')
+  const file = await download.path()
+
+  await go(alice.page, new URL('/#/grains', stack.url).href)
+  await alice.page.locator('#import-grain').setInputFiles(file)
+  await alice.page.waitForURL((url) => /#\/grain\/[^/]+$/.test(url.hash) && !url.hash.endsWith(original))
+  await alice.page.getByRole('heading', { name: 'Recipes', level: 1 }).waitFor()
+  const copy = await grainFrame(alice.page)
+  await noteReady(copy)
+  await waitForValue(copy, 'Pancakes: flour, eggs, milk')
+  await screenshot(alice.page, 'grain-imported')
+
+  await go(alice.page, new URL('/#/grains', stack.url).href)
+  await alice.page.locator('#grain-search').waitFor()
+  assert.equal(await alice.page.getByRole('link', { name: 'Recipes', exact: true }).count(), 2, 'the original and the imported copy')
+
+  await openGrain(bob.page, 'Recipes')
+  await bob.page.getByRole('button', { name: 'Share', exact: true }).waitFor()
+  assert.equal(await bob.page.locator('#export-button').count(), 0, 'only the owner may export')
+})
