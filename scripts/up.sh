@@ -37,6 +37,7 @@ stop_all() {
     say "removing $(wc -w <<<"$grains") grain container(s)..."
     docker rm -f $grains >/dev/null 2>&1 || true
   fi
+  node --import tsx scripts/remove-grain-network.ts "${GRAIN_NETWORK:-granary-grains}" 2>/dev/null || true
   unprovision
   say "stopped"
 }

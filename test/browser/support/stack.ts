@@ -30,16 +30,17 @@ export interface Stack {
 }
 
 /**
- * Removes the stack's own grain network (each stack gets one, so parallel runs never share
- * it) and anything still attached to it. The up command removes its grain containers but
- * leaves the network, and Docker runs out of address pools after a few dozen leftovers.
+ * The up command removes its grain containers, its grain network and that network's
+ * firewall rule when it stops (each stack gets a network of its own, so parallel runs
+ * never share one). Anything left is removed here, and reported: a leak fails the run.
  */
-async function removeGrainNetwork (name: string): Promise<void> {
+async function assertGrainNetworkGone (name: string): Promise<void> {
   const [network] = await docker.listNetworks({ filters: JSON.stringify({ name: [`^${name}$`] }) })
   if (network === undefined) return
   const info = await docker.getNetwork(network.Id).inspect() as { Containers?: Record<string, unknown> }
   await Promise.all(Object.keys(info.Containers ?? {}).map((id) => docker.getContainer(id).remove({ force: true, v: true }).catch(() => {})))
   await docker.getNetwork(network.Id).remove().catch(() => {})
+  throw new Error(`the up command left its grain network ${name} behind`)
 }
 
 export async function startStack (extraEnv: Record<string, string> = {}): Promise<Stack> {
@@ -77,7 +78,7 @@ export async function startStack (extraEnv: Record<string, string> = {}): Promis
     await exited
     clearTimeout(timer)
     rmSync(dataDir, { recursive: true, force: true })
-    await removeGrainNetwork(grainNetwork)
+    await assertGrainNetworkGone(grainNetwork)
   }
 
   const deadline = Date.now() + UP_TIMEOUT_MS
