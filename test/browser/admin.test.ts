@@ -5,37 +5,27 @@
  * People who are not admins see no admin screen.
  */
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import type { Browser } from 'playwright-core'
-import { launchBrowser, newPerson, screenshot } from './support/browser.js'
+import { test } from 'node:test'
+import { newPerson, screenshot } from './support/browser.js'
 import { createUser, go, login } from './support/commands.js'
-import { startStack, type Stack } from './support/stack.js'
+import { stackAndBrowser } from './support/suite.js'
 
-let stack: Stack
-let browser: Browser
-before(async () => {
-  stack = await startStack()
-  browser = await launchBrowser()
-})
-after(async () => {
-  await browser?.close()
-  await stack?.stop()
-})
+const world = stackAndBrowser()
 
 test('an admin creates, disables, enables an account and resets its password; others see no admin screen', async (t) => {
-  const admin = await newPerson(browser)
-  const erin = await newPerson(browser, { phone: true })
+  const admin = await newPerson(world.browser)
+  const erin = await newPerson(world.browser, { phone: true })
   t.after(() => Promise.all([admin.context.close(), erin.context.close()]))
 
-  await login(admin.page, stack.url, 'admin', stack.adminPassword)
+  await login(admin.page, world.stack.url, 'admin', world.stack.adminPassword)
   await createUser(admin.page, 'erin', 'first-password', 'Erin')
   const row = admin.page.locator('tr[data-username="erin"]')
   assert.equal(await row.locator('td').nth(1).innerText(), 'Erin')
   assert.equal(await row.locator('.badge').innerText(), 'active')
 
-  await login(erin.page, stack.url, 'erin', 'first-password')
+  await login(erin.page, world.stack.url, 'erin', 'first-password')
   assert.equal(await erin.page.getByRole('link', { name: 'Admin' }).count(), 0, 'no admin link for a user')
-  await go(erin.page, new URL('/#/admin', stack.url).href)
+  await go(erin.page, new URL('/#/admin', world.stack.url).href)
   await erin.page.waitForURL(/#\/grains$/)
 
   await row.getByRole('button', { name: 'Disable' }).click()
@@ -56,7 +46,7 @@ test('an admin creates, disables, enables an account and resets its password; ot
   await admin.page.getByRole('dialog').getByRole('button', { name: 'Set password' }).click()
   await admin.page.locator('#status').filter({ hasText: 'Password of erin changed' }).waitFor()
 
-  await login(erin.page, stack.url, 'erin', 'second-password')
+  await login(erin.page, world.stack.url, 'erin', 'second-password')
   await screenshot(erin.page, 'grains-phone')
   assert.deepEqual(admin.problems, [])
   assert.deepEqual(erin.problems, [])

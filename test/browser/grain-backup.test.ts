@@ -5,37 +5,27 @@
  * with him, gets no Export button.
  */
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import type { Browser } from 'playwright-core'
-import { launchBrowser, newPerson, screenshot } from './support/browser.js'
+import { test } from 'node:test'
+import { newPerson, screenshot } from './support/browser.js'
 import { createUser, go, grainFrame, login, newGrain, openGrain, share } from './support/commands.js'
 import { note, noteReady, waitForValue } from './support/notes.js'
-import { startStack, type Stack } from './support/stack.js'
+import { stackAndBrowser } from './support/suite.js'
 
-let stack: Stack
-let browser: Browser
-before(async () => {
-  stack = await startStack()
-  browser = await launchBrowser()
-})
-after(async () => {
-  await browser?.close()
-  await stack?.stop()
-})
+const world = stackAndBrowser()
 
 test('a note exported with the Export button comes back as a new grain through Import', async (t) => {
-  const admin = await newPerson(browser)
-  const alice = await newPerson(browser)
-  const bob = await newPerson(browser)
+  const admin = await newPerson(world.browser)
+  const alice = await newPerson(world.browser)
+  const bob = await newPerson(world.browser)
   t.after(async () => {
-    await screenshot(alice.page, 'grain-backup-last-alice').catch(() => {})
+    for (const [who, p] of Object.entries({ admin, alice })) await screenshot(p.page, `grain-backup-last-${who}`).catch(() => {})
     await Promise.all([admin.context.close(), alice.context.close(), bob.context.close()])
   })
-  await login(admin.page, stack.url, 'admin', stack.adminPassword)
+  await login(admin.page, world.stack.url, 'admin', world.stack.adminPassword)
   await createUser(admin.page, 'alice', 'alice-password', 'Alice')
   await createUser(admin.page, 'bob', 'bob-password', 'Bob')
-  await login(alice.page, stack.url, 'alice', 'alice-password')
-  await login(bob.page, stack.url, 'bob', 'bob-password')
+  await login(alice.page, world.stack.url, 'alice', 'alice-password')
+  await login(bob.page, world.stack.url, 'bob', 'bob-password')
 
   const original = await newGrain(alice.page, 'notes', 'Recipes')
   const frame = await grainFrame(alice.page)
@@ -48,7 +38,7 @@ test('a note exported with the Export button comes back as a new grain through I
   assert.equal(download.suggestedFilename(), 'Recipes.granary.tar')
   const file = await download.path()
 
-  await go(alice.page, new URL('/#/grains', stack.url).href)
+  await go(alice.page, new URL('/#/grains', world.stack.url).href)
   await alice.page.locator('#import-grain').setInputFiles(file)
   await alice.page.waitForURL((url) => /#\/grain\/[^/]+$/.test(url.hash) && !url.hash.endsWith(original))
   await alice.page.getByRole('heading', { name: 'Recipes', level: 1 }).waitFor()
@@ -57,7 +47,7 @@ test('a note exported with the Export button comes back as a new grain through I
   await waitForValue(copy, 'Pancakes: flour, eggs, milk')
   await screenshot(alice.page, 'grain-imported')
 
-  await go(alice.page, new URL('/#/grains', stack.url).href)
+  await go(alice.page, new URL('/#/grains', world.stack.url).href)
   await alice.page.locator('#grain-search').waitFor()
   assert.equal(await alice.page.getByRole('link', { name: 'Recipes', exact: true }).count(), 2, 'the original and the imported copy')
 

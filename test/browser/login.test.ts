@@ -5,27 +5,17 @@
  * opens the grain list; logging out ends the session.
  */
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import type { Browser } from 'playwright-core'
-import { launchBrowser, newPerson, screenshot } from './support/browser.js'
+import { test } from 'node:test'
+import { newPerson, screenshot } from './support/browser.js'
 import { go, login, logout } from './support/commands.js'
-import { startStack, type Stack } from './support/stack.js'
+import { stackAndBrowser } from './support/suite.js'
 
-let stack: Stack
-let browser: Browser
-before(async () => {
-  stack = await startStack()
-  browser = await launchBrowser()
-})
-after(async () => {
-  await browser?.close()
-  await stack?.stop()
-})
+const world = stackAndBrowser()
 
 test('the login page loads with no CSP violation, works by keyboard alone and fits a phone', async (t) => {
-  const { context, page, problems } = await newPerson(browser)
+  const { context, page, problems } = await newPerson(world.browser)
   t.after(() => context.close())
-  const res = await go(page, stack.url)
+  const res = await go(page, world.stack.url)
   assert.match(String(res?.headers()['content-security-policy']), /frame-src https:\/\/\*\.granary\.localhost:\d+;/)
   await page.getByRole('heading', { name: 'Log in to Granary' }).waitFor()
   // The username field has focus; Tab walks username -> password -> the button.
@@ -38,9 +28,9 @@ test('the login page loads with no CSP violation, works by keyboard alone and fi
   await screenshot(page, 'login')
   assert.deepEqual(problems, [])
 
-  const phone = await newPerson(browser, { phone: true })
+  const phone = await newPerson(world.browser, { phone: true })
   t.after(() => phone.context.close())
-  await go(phone.page, stack.url)
+  await go(phone.page, world.stack.url)
   await phone.page.getByRole('heading', { name: 'Log in to Granary' }).waitFor()
   const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
   assert.equal(overflow, 0, 'no sideways scrolling on a phone')
@@ -48,9 +38,9 @@ test('the login page loads with no CSP violation, works by keyboard alone and fi
 })
 
 test('a wrong password says so; the right one opens the grain list; logging out ends the session', async (t) => {
-  const { context, page, problems } = await newPerson(browser)
+  const { context, page, problems } = await newPerson(world.browser)
   t.after(() => context.close())
-  await go(page, stack.url)
+  await go(page, world.stack.url)
   await page.getByLabel('Username').fill('admin')
   await page.getByLabel('Password').fill('not-the-password')
   await page.keyboard.press('Enter')
@@ -60,7 +50,7 @@ test('a wrong password says so; the right one opens the grain list; logging out 
   assert.equal(await page.getByLabel('Password').inputValue(), '', 'the wrong password is cleared')
   await screenshot(page, 'login-wrong-password')
 
-  await login(page, stack.url, 'admin', stack.adminPassword)
+  await login(page, world.stack.url, 'admin', world.stack.adminPassword)
   assert.match(page.url(), /#\/grains$/)
   await page.getByRole('heading', { name: 'Grains', level: 1, exact: true }).waitFor()
   await page.getByRole('link', { name: 'Admin' }).waitFor()
@@ -76,11 +66,11 @@ test('a wrong password says so; the right one opens the grain list; logging out 
 })
 
 test('after too many wrong passwords the account is locked, and the message says so and for how long', async (t) => {
-  const { context, page, problems } = await newPerson(browser)
+  const { context, page, problems } = await newPerson(world.browser)
   t.after(() => context.close())
-  await go(page, stack.url)
+  await go(page, world.stack.url)
   await page.getByLabel('Username').waitFor()
-  // Earlier failures from a script (same browser, same origin), then one by hand.
+  // Earlier failures from a script (same world.browser, same origin), then one by hand.
   const statuses = await page.evaluate(async () => {
     const out: number[] = []
     for (let i = 0; i < 12; i++) {
@@ -100,9 +90,9 @@ test('after too many wrong passwords the account is locked, and the message says
 })
 
 test('keyboard only: create a grain from an app, open the share dialog and leave it with Escape', async (t) => {
-  const { context, page, problems } = await newPerson(browser)
+  const { context, page, problems } = await newPerson(world.browser)
   t.after(() => context.close())
-  await login(page, stack.url, 'admin', stack.adminPassword)
+  await login(page, world.stack.url, 'admin', world.stack.adminPassword)
   // Tab from the top of the grain list to the first app action, then Enter.
   await page.keyboard.press('Tab')
   let steps = 0

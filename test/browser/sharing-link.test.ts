@@ -5,38 +5,28 @@
  * grain is refused and the link itself no longer works.
  */
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import type { Browser } from 'playwright-core'
-import { launchBrowser, newPerson, screenshot } from './support/browser.js'
+import { test } from 'node:test'
+import { newPerson, screenshot } from './support/browser.js'
 import { closeDialog, createUser, go, grainFrame, login, newGrain } from './support/commands.js'
 import { attemptWrite, isReadOnly, note, noteReady, waitForValue } from './support/notes.js'
-import { startStack, type Stack } from './support/stack.js'
+import { stackAndBrowser } from './support/suite.js'
 
-let stack: Stack
-let browser: Browser
-before(async () => {
-  stack = await startStack()
-  browser = await launchBrowser()
-})
-after(async () => {
-  await browser?.close()
-  await stack?.stop()
-})
+const world = stackAndBrowser()
 
 test('a viewer link opened by a second user gives read access; revoking it takes that away', async (t) => {
-  const admin = await newPerson(browser)
-  const alice = await newPerson(browser)
-  const erin = await newPerson(browser)
+  const admin = await newPerson(world.browser)
+  const alice = await newPerson(world.browser)
+  const erin = await newPerson(world.browser)
   t.after(async () => {
     // What each person saw last: the first place to look when this test fails.
     for (const [who, p] of Object.entries({ admin, alice, erin })) await screenshot(p.page, `sharing-link-last-${who}`).catch(() => {})
     await Promise.all([admin.context.close(), alice.context.close(), erin.context.close()])
   })
-  await login(admin.page, stack.url, 'admin', stack.adminPassword)
+  await login(admin.page, world.stack.url, 'admin', world.stack.adminPassword)
   await createUser(admin.page, 'alice', 'alice-password', 'Alice')
   await createUser(admin.page, 'erin', 'erin-password', 'Erin')
-  await login(alice.page, stack.url, 'alice', 'alice-password')
-  await login(erin.page, stack.url, 'erin', 'erin-password')
+  await login(alice.page, world.stack.url, 'alice', 'alice-password')
+  await login(erin.page, world.stack.url, 'erin', 'erin-password')
 
   const grainId = await newGrain(alice.page, 'notes', 'Reading list')
   const aliceFrame = await grainFrame(alice.page)
@@ -48,7 +38,7 @@ test('a viewer link opened by a second user gives read access; revoking it takes
   await dialog.locator('#link-role').selectOption('viewer')
   await dialog.getByRole('button', { name: 'Create link' }).click()
   const url = await dialog.locator('#new-link-url').inputValue()
-  assert.equal(new URL(url).origin, new URL(stack.url).origin, 'the link is on the shell')
+  assert.equal(new URL(url).origin, new URL(world.stack.url).origin, 'the link is on the shell')
   await dialog.locator('#link-list li').first().waitFor()
   await screenshot(alice.page, 'share-dialog')
   await closeDialog(alice.page)
@@ -68,10 +58,10 @@ test('a viewer link opened by a second user gives read access; revoking it takes
   await closeDialog(alice.page)
 
   // Erin's next load: the grain is gone from her list, and the link is dead.
-  await go(erin.page, new URL('/#/grains', stack.url).href)
+  await go(erin.page, new URL('/#/grains', world.stack.url).href)
   await erin.page.getByRole('heading', { name: 'Grains', exact: true }).waitFor()
   assert.equal(await erin.page.getByRole('link', { name: 'Reading list' }).count(), 0)
-  await go(erin.page, new URL(`/#/grain/${grainId}`, stack.url).href)
+  await go(erin.page, new URL(`/#/grain/${grainId}`, world.stack.url).href)
   await erin.page.getByRole('heading', { name: 'Grain not found' }).waitFor()
   await go(erin.page, url)
   await erin.page.getByRole('heading', { name: 'This link does not work' }).waitFor()
@@ -79,13 +69,13 @@ test('a viewer link opened by a second user gives read access; revoking it takes
 })
 
 test('a link that also works without an account opens the note, read-only, for a visitor who is not logged in', async (t) => {
-  const alice = await newPerson(browser)
-  const visitor = await newPerson(browser, { phone: true })
+  const alice = await newPerson(world.browser)
+  const visitor = await newPerson(world.browser, { phone: true })
   t.after(async () => {
     for (const [who, p] of Object.entries({ alice, visitor })) await screenshot(p.page, `anonymous-link-last-${who}`).catch(() => {})
     await Promise.all([alice.context.close(), visitor.context.close()])
   })
-  await login(alice.page, stack.url, 'alice', 'alice-password')
+  await login(alice.page, world.stack.url, 'alice', 'alice-password')
   await newGrain(alice.page, 'notes', 'Public notice')
   const aliceFrame = await grainFrame(alice.page)
   await noteReady(aliceFrame)

@@ -52,8 +52,14 @@ export async function logout (page: Page): Promise<void> {
 /** As an admin on the admin screen: creates an account with a password. Resolves to its user id. */
 export async function createUser (page: Page, username: string, password: string, displayName?: string): Promise<string> {
   if (!page.url().includes('#/admin/users')) {
-    await page.getByRole('link', { name: 'Admin' }).click()
-    await page.getByRole('link', { name: 'Users' }).click()
+    // Straight to the Users tab (clicking Admin then Users raced the tab's re-render on a loaded machine).
+    const usersTab = new URL('/#/admin/users', page.url()).href
+    await go(page, usersTab)
+    // On a loaded machine the first render can be lost; a person would reload once.
+    await page.locator('#panel-users').waitFor({ timeout: 15_000 }).catch(async () => {
+      await page.reload()
+      await page.locator('#panel-users').waitFor({ timeout: 30_000 })
+    })
   }
   await page.getByLabel('Username').fill(username)
   await page.getByLabel('Display name').fill(displayName ?? '')
