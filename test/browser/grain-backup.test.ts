@@ -6,26 +6,15 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { newPerson, screenshot } from './support/browser.js'
-import { createUser, go, grainFrame, login, newGrain, openGrain, share } from './support/commands.js'
+import { screenshot } from './support/browser.js'
+import { go, grainFrame, newGrain, openGrain, share } from './support/commands.js'
 import { note, noteReady, waitForValue } from './support/notes.js'
-import { stackAndBrowser } from './support/suite.js'
+import { loggedInPeople, stackAndBrowser } from './support/suite.js'
 
 const world = stackAndBrowser()
 
 test('a note exported with the Export button comes back as a new grain through Import', async (t) => {
-  const admin = await newPerson(world.browser)
-  const alice = await newPerson(world.browser)
-  const bob = await newPerson(world.browser)
-  t.after(async () => {
-    for (const [who, p] of Object.entries({ admin, alice })) await screenshot(p.page, `grain-backup-last-${who}`).catch(() => {})
-    await Promise.all([admin.context.close(), alice.context.close(), bob.context.close()])
-  })
-  await login(admin.page, world.stack.url, 'admin', world.stack.adminPassword)
-  await createUser(admin.page, 'alice', 'alice-password', 'Alice')
-  await createUser(admin.page, 'bob', 'bob-password', 'Bob')
-  await login(alice.page, world.stack.url, 'alice', 'alice-password')
-  await login(bob.page, world.stack.url, 'bob', 'bob-password')
+  const { Alice: alice, Bob: bob } = await loggedInPeople(t, world, 'grain-backup', ['Alice', 'Bob'])
 
   const original = await newGrain(alice.page, 'notes', 'Recipes')
   const frame = await grainFrame(alice.page)

@@ -7,26 +7,14 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { newPerson, screenshot } from './support/browser.js'
-import { closeDialog, createUser, go, grainFrame, login, newGrain } from './support/commands.js'
+import { closeDialog, go, grainFrame, login, newGrain } from './support/commands.js'
 import { attemptWrite, isReadOnly, note, noteReady, waitForValue } from './support/notes.js'
-import { stackAndBrowser } from './support/suite.js'
+import { loggedInPeople, stackAndBrowser } from './support/suite.js'
 
 const world = stackAndBrowser()
 
 test('a viewer link opened by a second user gives read access; revoking it takes that away', async (t) => {
-  const admin = await newPerson(world.browser)
-  const alice = await newPerson(world.browser)
-  const erin = await newPerson(world.browser)
-  t.after(async () => {
-    // What each person saw last: the first place to look when this test fails.
-    for (const [who, p] of Object.entries({ admin, alice, erin })) await screenshot(p.page, `sharing-link-last-${who}`).catch(() => {})
-    await Promise.all([admin.context.close(), alice.context.close(), erin.context.close()])
-  })
-  await login(admin.page, world.stack.url, 'admin', world.stack.adminPassword)
-  await createUser(admin.page, 'alice', 'alice-password', 'Alice')
-  await createUser(admin.page, 'erin', 'erin-password', 'Erin')
-  await login(alice.page, world.stack.url, 'alice', 'alice-password')
-  await login(erin.page, world.stack.url, 'erin', 'erin-password')
+  const { Alice: alice, Erin: erin } = await loggedInPeople(t, world, 'sharing-link', ['Alice', 'Erin'])
 
   const grainId = await newGrain(alice.page, 'notes', 'Reading list')
   const aliceFrame = await grainFrame(alice.page)
