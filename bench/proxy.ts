@@ -75,8 +75,9 @@ async function serve (mode: string, arg: string): Promise<void> {
         throw new Error(`unexpected ${method} ${path}`)
       },
     }
+    const config = loadProxyConfig({ ADMIN_PASSWORD: 'bench-admin-password' })
     const app = await build({
-      config: loadProxyConfig({ ADMIN_PASSWORD: 'bench-admin-password' }), controlPlane, tls, apps: staticAppDirectory([manifest]),
+      config, controlPlane, tls, apps: staticAppDirectory([manifest]),
       logger: process.env.BENCH_LOG === '1' ? { level: 'warn' } : false, redisUrl: arg.split(' ')[1], redisKeyPrefix: `bench:${process.pid}:`, serverSecret: 'bench',
     })
     const owner = await app.services.users.create({ username: 'alice' })
@@ -86,7 +87,8 @@ async function serve (mode: string, arg: string): Promise<void> {
     await app.services.sharing.share({ grainId: grain.id, actor: owner.id, to: reader.id, permissions: ['read'] })
     const session = await app.services.sessions.create({ userId: reader.id, kind: 'grain', grainId: grain.id, displayName: 'Bob' })
     await app.listen({ host: '127.0.0.1', port: 0 })
-    say({ port: (app.server.address() as AddressInfo).port, host: `${grain.id}.localhost`, cookie: `${GRAIN_COOKIE}=${session}` })
+    const { hostnameOf } = await import('../proxy/tls.js')
+    say({ port: (app.server.address() as AddressInfo).port, host: `${grain.id}.${hostnameOf(config.baseDomain)}`, cookie: `${GRAIN_COOKIE}=${session}` })
     return
   }
   throw new Error(`unknown mode ${mode}`)
@@ -113,6 +115,19 @@ const run = (target: Target, duration: number): Promise<autocannon.Result> =>
 async function measure (target: Target): Promise<Figures> {
   const r = await run(target, DURATION_S)
   return { reqPerSec: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx }
+}
+
+/**
+ * Refuses to measure a target that does not answer with the app's own body:
+ * a proxy answering with an error page or its shell would look fast.
+ */
+async function answersLikeTheApp (target: Target): Promise<void> {
+  const { Agent, request } = await import('undici')
+  const answer = await request(target.url, { headers: target.headers ?? {}, dispatcher: new Agent({ connect: { rejectUnauthorized: false } }) })
+  const body = await answer.body.text()
+  if (answer.statusCode !== 200 || body !== BODY) {
+    throw new Error(`${target.name} does not answer like the app (status ${answer.statusCode}, body ${JSON.stringify(body.slice(0, 80))}): not measuring it`)
+  }
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
@@ -180,6 +195,7 @@ async function main (): Promise<void> {
     // BENCH_ONLY=granary,http-proxy-tls: measure only these (e.g. with BENCH_PROFILE).
     const only = process.env.BENCH_ONLY?.split(',')
     if (only !== undefined) targets.splice(0, targets.length, ...targets.filter((t) => only.includes(t.name)))
+    for (const t of targets) await answersLikeTheApp(t)
     for (const t of targets) await run(t, WARMUP_S)
     const runs = new Map<string, Figures[]>(targets.map((t) => [t.name, []]))
     for (let round = 0; round < ROUNDS; round++) {
