@@ -29,14 +29,15 @@ import type { ScryptParams } from './auth/passwords.js'
 import type { SessionTimes } from './auth/sessions.js'
 import type { ControlPlaneClient } from './control-plane-client.js'
 import { accessReporter } from './grain/access-reporter.js'
-import { GRAIN_ROUTE_PREFIX, grainProxy } from './grain/grain-proxy.js'
+import { GRAIN_ROUTE_PREFIX, grainAwareServer, grainProxy } from './grain/grain-proxy.js'
+import { grainRequests, type GrainRequestHandler } from './grain/grain-requests.js'
 import { upstreams } from './grain/upstreams.js'
 import { grainSockets } from './grain/websockets.js'
 import { classifyHost } from './http/origins.js'
 import { proxyKeys } from '../core/keys.js'
 import { proxyEvents } from './events.js'
 import { makeServices } from './services.js'
-import { HSTS_VALUE, hostnameOf, httpsOptions, type TlsMaterial } from './tls.js'
+import { HSTS_VALUE, hostnameOf, type TlsMaterial } from './tls.js'
 import { uiRoutes } from './ui-plugin.js'
 
 export interface ProxyOptions {
@@ -86,8 +87,9 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
     // Requests to a grain host are routed under one prefix, so no shell route ever answers on a grain host.
     rewriteUrl: (req) => classifyHost(req.headers.host, baseHost).kind === 'grain' ? GRAIN_ROUTE_PREFIX + (req.url ?? '/') : (req.url ?? '/'),
   }
-  // fastify types an HTTPS instance differently; every route here is agnostic of the transport.
-  const app = (opts.tls !== undefined ? Fastify({ ...base, https: httpsOptions(opts.tls) } as FastifyServerOptions) : Fastify(base)) as unknown as FastifyInstance
+  // Grain hosts are answered before fastify on the real server (the hot path); see grain/grain-proxy.ts.
+  let grainHandler: GrainRequestHandler | undefined
+  const app = Fastify({ ...base, serverFactory: grainAwareServer(baseHost, opts.tls, () => grainHandler) })
   const providers = opts.oidcProviders ?? parseOidcProviders(opts.config.oidcProviders)
   const redisUrl = opts.redisUrl ?? opts.config.redisUrl
   const permissionChannel = (opts.redisKeyPrefix ?? '') + proxyKeys.grainPermissionChanges()
@@ -148,14 +150,17 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
     sharing: app.services.sharing,
     displayName: async (userId: string) => (await app.services.users.get(userId))?.displayName ?? '',
   }
-  await app.register(grainProxy, {
-    baseHost, secret, sharing: app.services.sharing, upstreams: grainUpstreams, reporter, handoffs: app.services.handoffs, bodyLimit: opts.config.bodyLimitBytes, identity,
+  const grains = grainRequests({
+    secret, upstreams: grainUpstreams, reporter, handoffs: app.services.handoffs, bodyLimit: opts.config.bodyLimitBytes, identity, log: app.log,
   })
+  app.addHook('onClose', async () => { await grains.close() })
+  await app.register(grainProxy, { baseHost, handle: grains.handle })
   await app.register(grainSockets, {
     baseHost, secret, upstreams: grainUpstreams, reporter, identity, events, permissionChannel, recheckIntervalMs: opts.reportIntervalMs,
   })
 
   const { setupToken } = await ensureAdmin(app.redis, app.services, opts.config.adminPassword)
   app.decorate('setupToken', setupToken)
+  grainHandler = grains.handle
   return app
 }
