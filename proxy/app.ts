@@ -88,8 +88,9 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
     rewriteUrl: (req) => classifyHost(req.headers.host, baseHost).kind === 'grain' ? GRAIN_ROUTE_PREFIX + (req.url ?? '/') : (req.url ?? '/'),
   }
   // Grain hosts are answered before fastify on the real server (the hot path); see grain/grain-proxy.ts.
-  let grainHandler: GrainRequestHandler | undefined
-  const app = Fastify({ ...base, serverFactory: grainAwareServer(baseHost, opts.tls, () => grainHandler) })
+  // Set once the grain request handler exists (it needs the services registered below).
+  const grainRoute: { handle?: GrainRequestHandler } = {}
+  const app = Fastify({ ...base, serverFactory: grainAwareServer(baseHost, opts.tls, () => grainRoute.handle) })
   const providers = opts.oidcProviders ?? parseOidcProviders(opts.config.oidcProviders)
   const redisUrl = opts.redisUrl ?? opts.config.redisUrl
   const permissionChannel = (opts.redisKeyPrefix ?? '') + proxyKeys.grainPermissionChanges()
@@ -161,6 +162,6 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
 
   const { setupToken } = await ensureAdmin(app.redis, app.services, opts.config.adminPassword)
   app.decorate('setupToken', setupToken)
-  grainHandler = grains.handle
+  grainRoute.handle = grains.handle
   return app
 }
