@@ -6,6 +6,8 @@
 import type { Redis } from 'ioredis'
 import { randomId } from './ids.js'
 import { keys } from './keys.js'
+import { channelName } from './redis.js'
+import { grainChangeMessage } from './sharing/change-feed.js'
 
 export interface GrainRecord {
   id: string
@@ -26,9 +28,13 @@ export interface GrainRecordStore {
   listOwnedBy(userId: string): Promise<GrainRecord[]>
   /** Every grain, oldest first. */
   listAll(): Promise<GrainRecord[]>
-  /** Sets fields of an existing grain; succeeds silently if it does not exist. */
+  /**
+   * Sets fields of an existing grain; succeeds silently if it does not exist.
+   * A new app version is announced on the grain-changes channel (its
+   * permissions may differ), in the same script.
+   */
   update(grainId: string, patch: Partial<Pick<GrainRecord, 'title' | 'appVersion' | 'lastUsedAt'>>): Promise<void>
-  /** Removes the record and its index entries; succeeds silently if it does not exist. */
+  /** Removes the record and its index entries, and announces it on the grain-changes channel; succeeds silently if it does not exist. */
   delete(grainId: string): Promise<void>
 }
 
@@ -47,6 +53,7 @@ function fromHash (h: Record<string, string>): GrainRecord | undefined {
 
 export function redisGrainRecordStore (redis: Redis): GrainRecordStore {
   const get = async (grainId: string): Promise<GrainRecord | undefined> => fromHash(await redis.hgetall(keys.grain(grainId)))
+  const changes = channelName(redis, keys.grainChanges())
   const getMany = async (ids: string[]): Promise<GrainRecord[]> =>
     (await Promise.all(ids.map(get))).filter((g): g is GrainRecord => g !== undefined)
   return {
@@ -66,12 +73,18 @@ export function redisGrainRecordStore (redis: Redis): GrainRecordStore {
     async update (grainId, patch) {
       const fields = Object.entries(patch).flatMap(([k, v]) => v === undefined ? [] : [k, String(v)])
       if (fields.length === 0) return
-      await redis.eval(`if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], unpack(ARGV)) end`, 1, keys.grain(grainId), ...fields)
+      // ARGV: 1 channel to announce on (`''`: nothing to announce), 2 message, then the fields.
+      const announce = patch.appVersion !== undefined ? changes : ''
+      await redis.eval(`if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+  if ARGV[1] ~= '' then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+end`, 1, keys.grain(grainId), announce, grainChangeMessage(grainId), ...fields)
     },
     async delete (grainId) {
       const owner = await redis.hget(keys.grain(grainId), 'owner')
       const tx = redis.multi().del(keys.grain(grainId)).zrem(keys.grainsAll(), grainId)
       if (owner !== null) tx.zrem(keys.grainsOwned(owner), grainId)
+      tx.publish(changes, grainChangeMessage(grainId))
       await tx.exec()
     },
   }

@@ -39,6 +39,8 @@
  * | `grain:<grainId>:audit` | stream | one entry per share, revoke, link create/redeem/revoke, token create/revoke: action, actor, ids, permissions, at, version (capped, approximate MAXLEN) |
  * | `grain:<grainId>:sharing:changes` | stream | ids `<version>-<n>`; one entry per record a write set or deleted: `k` (`e` edge, `l` link, `t` token), `i` id, `v` value (`''` = deleted); capped; lets a process catch up from its cached version without reloading the graph |
  * | `grains:shared-with:<userId>` | zset | grainIds where the user is the recipient of at least one edge, scored by first share time |
+ * | `grain-changes` | pub/sub channel | `g:<grainId>` whenever a grain's shares, app version or existence change (published inside the write), and the barrier messages `b:<nonce>` / `a:<nonce>` (see `core/sharing/change-feed.ts`) |
+ * | `grain-changes:members` | zset | processes on the grain-changes feed (random instance ids), scored by when their registration lapses (Redis clock, ms); a barrier waits for this many acknowledgements at least |
  * | `sharing:secret:<sha256 hex>` | string | `<grainId>:link:<linkId>` or `<grainId>:token:<tokenId>` for a link or API token secret (never stored in clear); expires with it |
  *
  * ## Apps (`core/apps.ts`)
@@ -66,6 +68,9 @@ export const keys = {
   inbound: (grainId: string) => `grain:${grainId}:inbound`,
   sharingAudit: (grainId: string) => `grain:${grainId}:audit`,
   sharingChanges: (grainId: string) => `grain:${grainId}:sharing:changes`,
+  /** A pub/sub channel: Redis applies no key prefix to it, so callers add theirs (`channelName` in core/redis.ts). */
+  grainChanges: () => 'grain-changes',
+  grainChangesMembers: () => 'grain-changes:members',
   grainsSharedWith: (userId: string) => `grains:shared-with:${userId}`,
   sharingSecret: (secretHash: string) => `sharing:secret:${secretHash}`,
   app: (appId: string) => `app:${appId}`,
@@ -96,7 +101,6 @@ export const keys = {
  * | `api-token:<sha256(token)>` | hash | userId, name, createdAt |
  * | `api-tokens:user:<userId>` | set | token hashes of the user |
  * | `grain-handoff:<sha256(token)>` | string, TTL 60 s | JSON {userId, grainId, next}; deleted when used |
- * | `grain-perm-changes` | pub/sub channel | a grainId, published when a grain's shares change |
  * | `sessions-ended` | pub/sub channel | `s:<sha256(session id)>` or `u:<userId>`, published when sessions end (cached grain sessions are dropped) |
  */
 export const proxyKeys = {
@@ -112,6 +116,5 @@ export const proxyKeys = {
   apiToken: (tokenHash: string) => `api-token:${tokenHash}`,
   userApiTokens: (userId: string) => `api-tokens:user:${userId}`,
   grainHandoff: (tokenHash: string) => `grain-handoff:${tokenHash}`,
-  grainPermissionChanges: () => 'grain-perm-changes',
   sessionsEnded: () => 'sessions-ended',
 } as const

@@ -24,6 +24,9 @@ export function connectRedis (url: string, options: RedisOptions = {}): Redis {
   return new Redis(url, options)
 }
 
+/** A pub/sub channel's full name on this client: Redis applies no key prefix to channels, so the client's is added here. */
+export const channelName = (redis: Redis, channel: string): string => `${redis.options.keyPrefix ?? ''}${channel}`
+
 export interface RedisPluginOptions {
   url: string
   keyPrefix?: string

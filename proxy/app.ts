@@ -7,7 +7,8 @@ import swagger from '@fastify/swagger'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { httpErrors } from '../core/http-errors.js'
-import { redisAnswers, redisPlugin } from '../core/redis.js'
+import { channelName, connectRedis, redisAnswers, redisPlugin } from '../core/redis.js'
+import { redisChangeFeed } from '../core/sharing/change-feed.js'
 import type { ProxyConfig } from '../core/settings.js'
 import { adminRoutes } from './api/admin-routes.js'
 import { oidcRoutes } from './api/oidc-routes.js'
@@ -34,7 +35,7 @@ import { grainRequests, type GrainRequestHandler } from './grain/grain-requests.
 import { upstreams } from './grain/upstreams.js'
 import { grainSockets } from './grain/websockets.js'
 import { classifyHost } from './http/origins.js'
-import { proxyKeys } from '../core/keys.js'
+import { keys, proxyKeys } from '../core/keys.js'
 import { proxyEvents } from './events.js'
 import { makeServices } from './services.js'
 import { HSTS_VALUE, hostnameOf, type TlsMaterial } from './tls.js'
@@ -93,7 +94,6 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
   const app = Fastify({ ...base, serverFactory: grainAwareServer(baseHost, opts.tls, () => grainRoute.handle) })
   const providers = opts.oidcProviders ?? parseOidcProviders(opts.config.oidcProviders)
   const redisUrl = opts.redisUrl ?? opts.config.redisUrl
-  const permissionChannel = (opts.redisKeyPrefix ?? '') + proxyKeys.grainPermissionChanges()
   const sessionsChannel = (opts.redisKeyPrefix ?? '') + proxyKeys.sessionsEnded()
   const secret = opts.serverSecret ?? randomBytes(32).toString('hex')
   if (redisUrl === undefined) throw new Error('the proxy needs REDIS_URL')
@@ -105,6 +105,14 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
   })
   // Auto-pipelining: the session and share-graph reads of one request (and of concurrent ones) share one write.
   await app.register(redisPlugin, { url: redisUrl, autoPipelining: true, ...(opts.redisKeyPrefix !== undefined ? { keyPrefix: opts.redisKeyPrefix } : {}) })
+  const feed = await redisChangeFeed({
+    publisher: app.redis,
+    subscriber: connectRedis(redisUrl, { lazyConnect: true }),
+    channel: channelName(app.redis, keys.grainChanges()),
+    membersKey: keys.grainChangesMembers(),
+    onError: (err) => app.log.warn({ err }, 'grain-changes feed'),
+  })
+  app.addHook('onClose', async () => { await feed.close() })
   await app.register(fp(async (instance: FastifyInstance) => {
     const apps = opts.apps ?? await storeAppDirectory(redisAppStore(instance.redis), undefined, (err) => instance.log.warn({ err }, 'reading the app store failed'))
     instance.addHook('onClose', async () => { apps.close() })
@@ -113,7 +121,7 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
       apps,
       sessionTimes: opts.sessionTimes,
       scryptParams: opts.scryptParams,
-      permissionChannel,
+      feed,
       sessionsChannel,
     }))
   }, { name: 'granary-services', dependencies: ['granary-redis'] }))
@@ -157,7 +165,7 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => { await grains.close() })
   await app.register(grainProxy, { baseHost, handle: grains.handle })
   await app.register(grainSockets, {
-    baseHost, secret, upstreams: grainUpstreams, reporter, identity, events, permissionChannel, recheckIntervalMs: opts.reportIntervalMs,
+    baseHost, secret, upstreams: grainUpstreams, reporter, identity, feed, recheckIntervalMs: opts.reportIntervalMs,
   })
 
   const { setupToken } = await ensureAdmin(app.redis, app.services, opts.config.adminPassword)

@@ -1,7 +1,7 @@
 /**
- * Messages between proxy instances over Redis pub/sub: permission changes on
- * a grain (open WebSockets are re-checked) and ended sessions (cached grain
- * sessions are dropped). One subscriber connection per proxy.
+ * Messages between proxy instances over Redis pub/sub: ended sessions (cached
+ * grain sessions are dropped). Changes to grains' shares travel on the
+ * grain-changes feed (core/sharing/change-feed.ts), on a connection of its own.
  */
 import { connectRedis } from '../core/redis.js'
 

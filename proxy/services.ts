@@ -11,6 +11,7 @@ import { redisPasswordStore, type PasswordStore, type ScryptParams } from './aut
 import { cachingSessionStore, type CachingSessionStore } from './auth/session-cache.js'
 import { redisSessionStore, type SessionTimes } from './auth/sessions.js'
 import { SharingService } from '../core/sharing/index.js'
+import type { ChangeFeed } from '../core/sharing/change-feed.js'
 import { appPermissionIds, type AppDirectory } from './apps.js'
 import type { ControlPlaneClient } from './control-plane-client.js'
 import { redisHandoffStore, type HandoffStore } from './grain/handoff.js'
@@ -26,8 +27,6 @@ export interface ProxyServices {
   sharing: SharingService
   apps: AppDirectory
   handoffs: HandoffStore
-  /** Tells every proxy instance that permissions on the grain may have changed (open WebSockets are re-checked). */
-  permissionsChanged(grainId: string): Promise<void>
   /** Ends every way the user is logged in: sessions (shell and grain) and API tokens. */
   logOutEverywhere(userId: string): Promise<void>
 }
@@ -41,8 +40,9 @@ export interface ServicesOptions {
   apps: AppDirectory
   sessionTimes?: SessionTimes | undefined
   scryptParams?: ScryptParams | undefined
-  /** The pub/sub channels for permission changes and ended sessions (Redis key prefixes do not apply to channels). */
-  permissionChannel: string
+  /** The grain-changes feed (core/sharing/change-feed.ts): permission checks from memory, writes that settle. */
+  feed: ChangeFeed
+  /** The pub/sub channel for ended sessions (Redis key prefixes do not apply to channels). */
   sessionsChannel: string
 }
 
@@ -59,10 +59,9 @@ export function makeServices (redis: Redis, opts: ServicesOptions): ProxyService
     throttle: redisLoginThrottle(redis),
     grains: redisGrainRecordStore(redis),
     controlPlane,
-    sharing: new SharingService({ redis, users, appPermissions: ({ appId }) => appPermissionIds(apps, appId) }),
+    sharing: new SharingService({ redis, users, appPermissions: ({ appId }) => appPermissionIds(apps, appId), feed: opts.feed }),
     apps,
     handoffs: redisHandoffStore(redis),
-    async permissionsChanged (grainId) { await redis.publish(opts.permissionChannel, grainId) },
     async logOutEverywhere (userId) {
       await Promise.all([sessions.deleteAllFor(userId), apiTokens.revokeAllFor(userId)])
     },

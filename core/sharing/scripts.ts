@@ -9,8 +9,11 @@
  *   KEYS[1] version  KEYS[2] shares  KEYS[3] audit  KEYS[4] inbound  KEYS[5] grain record, then their
  *   own keys, and last the grain's change log (so KEYS[#KEYS]);
  *   ARGV[1] expected version (`''` = any)  ARGV[2] key prefix of `grains:shared-with:<userId>`
- *   ARGV[3] grainId  ARGV[4] now (ms)  ARGV[5] audit stream cap, then their own arguments, then the
- *   audit entry's field/value pairs.
+ *   ARGV[3] grainId  ARGV[4] now (ms)  ARGV[5] audit stream cap  ARGV[6] the grain-changes channel,
+ *   then their own arguments, then the audit entry's field/value pairs.
+ * A write that changes anything publishes `g:<grainId>` on the grain-changes
+ * channel in the same script (see ./change-feed.ts), so no change goes
+ * unannounced even if the writer dies right after.
  * They answer `-1` if the version moved (the caller re-reads and retries),
  * `-3` if the grain record is gone, `0` if what they act on does not exist,
  * else the new version.
@@ -47,6 +50,7 @@ local function bump(auditFrom)
   for i, c in ipairs(changes) do
     redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', '${CHANGE_LOG_MAX_LENGTH}', v .. '-' .. i, 'k', c[1], 'i', c[2], 'v', c[3])
   end
+  redis.call('PUBLISH', ARGV[6], 'g:' .. ARGV[3])
   return v
 end
 local function recipientUser(value)
@@ -79,75 +83,75 @@ local function removeEdge(id)
 end
 `
 
-/** Adds one edge. Own ARGV: 6 edgeId, 7 edge value; audit from 8. */
+/** Adds one edge. Own ARGV: 7 edgeId, 8 edge value; audit from 9. */
 export const ADD_EDGE = `${PRELUDE}
 local pre = precheck()
 if pre ~= 0 then return pre end
-addEdge(ARGV[6], ARGV[7])
-return bump(8)`
+addEdge(ARGV[7], ARGV[8])
+return bump(9)`
 
 /**
  * Removes one edge. Own KEYS: 6 the redeemers hash of the link it comes from
- * (any key if none). Own ARGV: 6 edgeId, 7 redeemer userId (`''` if none); audit from 8.
+ * (any key if none). Own ARGV: 7 edgeId, 8 redeemer userId (`''` if none); audit from 9.
  */
 export const REMOVE_EDGE = `${PRELUDE}
 local pre = precheck()
 if pre ~= 0 then return pre end
-if not removeEdge(ARGV[6]) then return 0 end
-if ARGV[7] ~= '' then redis.call('HDEL', KEYS[6], ARGV[7]) end
-return bump(8)`
+if not removeEdge(ARGV[7]) then return 0 end
+if ARGV[8] ~= '' then redis.call('HDEL', KEYS[6], ARGV[8]) end
+return bump(9)`
 
 /**
  * Creates a link or an API token: its record, its creator → bearer edge and
  * its secret's lookup key. Own KEYS: 6 records hash (links or tokens), 7 secret key.
- * Own ARGV: 6 id, 7 record JSON, 8 edgeId, 9 edge value, 10 secret key value,
- * 11 expiry (ms since epoch, `''` = never), 12 change-log kind (`l` link, `t` token); audit from 13.
+ * Own ARGV: 7 id, 8 record JSON, 9 edgeId, 10 edge value, 11 secret key value,
+ * 12 expiry (ms since epoch, `''` = never), 13 change-log kind (`l` link, `t` token); audit from 14.
  */
 export const CREATE_BEARER = `${PRELUDE}
 local pre = precheck()
 if pre ~= 0 then return pre end
-redis.call('HSET', KEYS[6], ARGV[6], ARGV[7])
-change(ARGV[12], ARGV[6], ARGV[7])
-addEdge(ARGV[8], ARGV[9])
-if ARGV[11] ~= '' then
-  redis.call('SET', KEYS[7], ARGV[10], 'PXAT', ARGV[11])
+redis.call('HSET', KEYS[6], ARGV[7], ARGV[8])
+change(ARGV[13], ARGV[7], ARGV[8])
+addEdge(ARGV[9], ARGV[10])
+if ARGV[12] ~= '' then
+  redis.call('SET', KEYS[7], ARGV[11], 'PXAT', ARGV[12])
 else
-  redis.call('SET', KEYS[7], ARGV[10])
+  redis.call('SET', KEYS[7], ARGV[11])
 end
-return bump(13)`
+return bump(14)`
 
 /**
  * Revokes a link or an API token: its record, its secret, its creator edge and
  * (links) every redeemer's edge. Own KEYS: 6 records hash, 7 redeemers hash
- * (any absent key for tokens), 8 secret key. Own ARGV: 6 id, 7 creator edgeId,
- * 8 change-log kind (`l` link, `t` token); audit from 9.
+ * (any absent key for tokens), 8 secret key. Own ARGV: 7 id, 8 creator edgeId,
+ * 9 change-log kind (`l` link, `t` token); audit from 10.
  */
 export const REVOKE_BEARER = `${PRELUDE}
 local pre = precheck()
 if pre ~= 0 then return pre end
-if redis.call('HDEL', KEYS[6], ARGV[6]) == 0 then return 0 end
-change(ARGV[8], ARGV[6], '')
-removeEdge(ARGV[7])
+if redis.call('HDEL', KEYS[6], ARGV[7]) == 0 then return 0 end
+change(ARGV[9], ARGV[7], '')
+removeEdge(ARGV[8])
 for _, edgeId in ipairs(redis.call('HVALS', KEYS[7])) do removeEdge(edgeId) end
 redis.call('DEL', KEYS[7], KEYS[8])
-return bump(9)`
+return bump(10)`
 
 /**
  * Redeems a link for a user: one link → user edge, once per user. Own KEYS:
- * 6 links hash, 7 the link's redeemers hash. Own ARGV: 6 linkId, 7 userId,
- * 8 edgeId, 9 edge value; audit from 10.
+ * 6 links hash, 7 the link's redeemers hash. Own ARGV: 7 linkId, 8 userId,
+ * 9 edgeId, 10 edge value; audit from 11.
  * Answers {version, edgeId}: the existing edge (version unchanged) if the user
  * already redeemed it; {0, ''} if the link is gone; {-3, ''} if the grain is.
  */
 export const REDEEM_LINK = `${PRELUDE}
 local pre = precheck()
 if pre ~= 0 then return {pre, ''} end
-if redis.call('HEXISTS', KEYS[6], ARGV[6]) == 0 then return {0, ''} end
-local existing = redis.call('HGET', KEYS[7], ARGV[7])
+if redis.call('HEXISTS', KEYS[6], ARGV[7]) == 0 then return {0, ''} end
+local existing = redis.call('HGET', KEYS[7], ARGV[8])
 if existing then return {tonumber(redis.call('GET', KEYS[1]) or '0'), existing} end
-redis.call('HSET', KEYS[7], ARGV[7], ARGV[8])
-addEdge(ARGV[8], ARGV[9])
-return {bump(10), ARGV[8]}`
+redis.call('HSET', KEYS[7], ARGV[8], ARGV[9])
+addEdge(ARGV[9], ARGV[10])
+return {bump(11), ARGV[9]}`
 
 /**
  * The permission check's one round trip. KEYS: 1 version, 2 grain record,

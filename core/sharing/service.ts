@@ -19,6 +19,7 @@ import { randomId, secretToken } from '../ids.js'
 import { redisUserStore, type UserStore } from '../users.js'
 import { accessPaths, linkPrincipal, tokenPrincipal, userPrincipal, type Grant, type Principal } from './graph.js'
 import { expired, hashSecret, type EdgeKind, type LinkRecord, type ShareEdge, type TokenRecord } from './records.js'
+import type { ChangeFeed } from './change-feed.js'
 import { SnapshotCache, type AppPermissionsResolver, type Snapshot } from './snapshot.js'
 import { CONFLICT, GRAIN_GONE } from './scripts.js'
 import { redisSharingStore, type AuditEntry, type AuditFields, type SharingStore } from './store.js'
@@ -44,6 +45,11 @@ export interface SharingServiceOptions {
   now?: () => number
   /** Grains whose solved graph this process keeps (default 1,000). */
   cacheSize?: number
+  /**
+   * The grain-changes feed: lets `requestSnapshot` answer from memory, and
+   * every write waits for it to settle before returning (see ./change-feed.ts).
+   */
+  feed?: ChangeFeed
 }
 
 /** A link as shown to people: its record without the secret's hash. */
@@ -105,11 +111,15 @@ export class SharingService {
   // reused) and revocation shows in the graph, so caching it is safe.
   private readonly secrets = new Map<string, { grainId: string, kind: 'link' | 'token', id: string }>()
 
+  private readonly feed: ChangeFeed | undefined
+
   constructor (opts: SharingServiceOptions) {
-    this.store = opts.store ?? redisSharingStore(opts.redis)
+    const store = opts.store ?? redisSharingStore(opts.redis)
+    this.feed = opts.feed
+    this.store = opts.feed === undefined ? store : settlingStore(store, opts.feed)
     this.users = opts.users ?? redisUserStore(opts.redis)
     this.now = opts.now ?? Date.now
-    this.cache = new SnapshotCache(this.store, opts.appPermissions, this.now, opts.cacheSize)
+    this.cache = new SnapshotCache(this.store, opts.appPermissions, this.now, opts.cacheSize, opts.feed)
   }
 
   // ---- checks ----------------------------------------------------------
@@ -117,6 +127,25 @@ export class SharingService {
   /** The grain's solved graph as of now (one round trip). Throws GRAIN_ERR_NOT_FOUND. */
   snapshot (grainId: string): Promise<Snapshot> {
     return this.cache.get(checkId('grainId', grainId))
+  }
+
+  /**
+   * The grain's solved graph for answering a request: from memory when the
+   * change feed vouches that nothing changed since it was loaded, else as
+   * `snapshot`. Same guarantee: it reflects every write that returned before
+   * the call. Not for writers' checks (they need the version they write against).
+   */
+  requestSnapshot (grainId: string): Promise<Snapshot> {
+    return this.cache.get(checkId('grainId', grainId), true)
+  }
+
+  /**
+   * Waits until every process on the change feed has seen every change made
+   * before the call (no-op without a feed). Sharing writes do it themselves;
+   * call it after changing a grain some other way (deleting it, say).
+   */
+  async settle (): Promise<void> {
+    await this.feed?.settle()
   }
 
   /** Effective permissions of any principal (`user:`, `link:`, `token:`), in manifest order. */
@@ -416,4 +445,27 @@ const grantText = (g: Grant): string => g === 'all' ? 'all' : g.join(',')
 
 function audit (action: string, actor: string, fields: AuditFields, at: number): AuditFields {
   return { action, actor, ...fields, at: String(at) }
+}
+
+/**
+ * The store, with every write followed by `feed.settle()`: no sharing write
+ * returns before every proxy has seen it. Not `removeGrain`: its caller also
+ * deletes the grain record, and settles once after both.
+ */
+function settlingStore (store: SharingStore, feed: ChangeFeed): SharingStore {
+  const settled = <A extends unknown[], R>(write: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    const result = await write(...args)
+    await feed.settle()
+    return result
+  }
+  return {
+    ...store,
+    addEdge: settled(store.addEdge.bind(store)),
+    removeEdge: settled(store.removeEdge.bind(store)),
+    createLink: settled(store.createLink.bind(store)),
+    createToken: settled(store.createToken.bind(store)),
+    redeemLink: settled(store.redeemLink.bind(store)),
+    revokeLink: settled(store.revokeLink.bind(store)),
+    revokeToken: settled(store.revokeToken.bind(store)),
+  }
 }

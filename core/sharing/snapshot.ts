@@ -19,6 +19,7 @@
 import { GRAIN_ERR_NOT_FOUND } from '../errors.js'
 import { extend, linkPrincipal, solve, tokenPrincipal, userPrincipal, type Principal, type Solution } from './graph.js'
 import { expired, type LinkRecord, type ShareEdge, type TokenRecord } from './records.js'
+import type { ChangeFeed } from './change-feed.js'
 import type { Change, LoadedState, SharingStore } from './store.js'
 
 /** Grains whose solved graph one process keeps. */
@@ -117,7 +118,16 @@ export function extendSnapshot (prev: Snapshot, version: number, data: RawData, 
   return { ...prev, version, edges: data.edges, links: data.links, tokens: data.tokens, solution: extend(prev.solution, added), validUntil }
 }
 
-interface Entry { version: number, owner: string, appKey: string, data: RawData, snapshot: Snapshot }
+interface Entry {
+  version: number
+  owner: string
+  app: GrainApp
+  appKey: string
+  data: RawData
+  snapshot: Snapshot
+  /** The change feed's bookmark taken before the load this entry came from (0 without a feed). */
+  mark: number
+}
 
 /** Versioned, bounded (least recently used out) cache of solved snapshots. */
 export class SnapshotCache {
@@ -127,27 +137,40 @@ export class SnapshotCache {
     private readonly appPermissions: AppPermissionsResolver,
     private readonly now: () => number,
     private readonly size = DEFAULT_CACHE_GRAINS,
+    /** With a feed, `get(grainId, true)` may answer from memory (see ./change-feed.ts). */
+    private readonly feed?: Pick<ChangeFeed, 'mark' | 'fresh'>,
   ) {}
 
   /**
    * The grain's current snapshot: one round trip to Redis, then the cached
-   * solution if nothing changed. Throws GRAIN_ERR_NOT_FOUND if the grain does not exist.
+   * solution if nothing changed. With `trustFeed` and a change feed that
+   * vouches that nothing changed since the cached load, no round trip at all
+   * (writers' optimistic checks never pass it: they must see the version).
+   * Throws GRAIN_ERR_NOT_FOUND if the grain does not exist.
    */
-  async get (grainId: string): Promise<Snapshot> {
+  async get (grainId: string, trustFeed = false): Promise<Snapshot> {
     const cached = this.entries.get(grainId)
+    if (trustFeed && cached !== undefined && this.feed?.fresh(grainId, cached.mark) === true && this.now() < cached.snapshot.validUntil) {
+      // The app's permissions come from memory; an app upgrade that changes them forces a load.
+      const appPermissions = await this.appPermissions(cached.app)
+      if (appPermissions === cached.snapshot.appPermissions || appPermissions.join(',') === cached.appKey) return cached.snapshot
+    }
+    const mark = this.feed?.mark() ?? 0
     const state: LoadedState = await this.store.load(grainId, cached?.version)
     if (state.owner === '') {
       this.entries.delete(grainId)
       throw new GRAIN_ERR_NOT_FOUND(grainId)
     }
-    const appPermissions = await this.appPermissions({ grainId, appId: state.appId, appVersion: state.appVersion })
+    const app: GrainApp = { grainId, appId: state.appId, appVersion: state.appVersion }
+    const appPermissions = await this.appPermissions(app)
     const appKey = appPermissions.join(',')
     const now = this.now()
+    const entry = { version: state.version, owner: state.owner, app, appKey, mark }
     let data: RawData
     if (state.changes !== undefined && cached !== undefined && cached.appKey === appKey && cached.owner === state.owner) {
       data = applyChanges(cached.data, state.changes)
       const grown = extendSnapshot(cached.snapshot, state.version, data, state.changes, now)
-      if (grown !== undefined) return this.keep(grainId, { version: state.version, owner: state.owner, appKey, data, snapshot: grown })
+      if (grown !== undefined) return this.keep(grainId, { ...entry, data, snapshot: grown })
     } else if (state.data !== undefined) {
       const d = state.data
       data = { edges: d.edges, links: new Map(d.links.map((l) => [l.id, l])), tokens: new Map(d.tokens.map((t) => [t.id, t])) }
@@ -155,8 +178,8 @@ export class SnapshotCache {
       data = applyChanges(cached.data, state.changes)
     } else if (cached !== undefined && cached.version === state.version) {
       if (cached.appKey === appKey && now < cached.snapshot.validUntil && cached.owner === state.owner) {
-        this.touch(grainId, cached)
-        return cached.snapshot
+        // Still current as of this load: its bookmark lets the feed vouch for it from here on.
+        return this.keep(grainId, { ...cached, app, mark })
       }
       data = cached.data
     } else {
@@ -164,7 +187,7 @@ export class SnapshotCache {
       return this.reload(grainId)
     }
     const snapshot = buildSnapshot(grainId, state.version, state.owner, appPermissions, data, now)
-    return this.keep(grainId, { version: state.version, owner: state.owner, appKey, data, snapshot })
+    return this.keep(grainId, { ...entry, data, snapshot })
   }
 
   private keep (grainId: string, entry: Entry): Snapshot {

@@ -9,6 +9,8 @@
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { keys } from '../keys.js'
+import { channelName } from '../redis.js'
+import { grainChangeMessage } from './change-feed.js'
 import { decodeEdge, decodeJson, encodeEdge, type LinkRecord, type ShareEdge, type TokenRecord } from './records.js'
 import { ADD_EDGE, CREATE_BEARER, LOAD, REDEEM_LINK, REMOVE_EDGE, REVOKE_BEARER } from './scripts.js'
 
@@ -95,6 +97,7 @@ export function redisSharingStore (redis: Redis, opts: { auditMaxLength?: number
   const auditMax = String(opts.auditMaxLength ?? DEFAULT_AUDIT_MAX_LENGTH)
   // Keys built inside a script do not get ioredis' keyPrefix: pass it in.
   const sharedWithPrefix = `${redis.options.keyPrefix ?? ''}${keys.grainsSharedWith('')}`
+  const changesChannel = channelName(redis, keys.grainChanges())
 
   const run = async (script: string, keyList: string[], args: string[]): Promise<unknown> => {
     const sha = sha1(script)
@@ -107,7 +110,7 @@ export function redisSharingStore (redis: Redis, opts: { auditMaxLength?: number
   }
   const write = async (grainId: string, script: string, ownKeys: string[], expected: number | undefined, ownArgs: string[], audit: AuditFields): Promise<unknown> => {
     const keyList = [keys.sharingVersion(grainId), keys.shares(grainId), keys.sharingAudit(grainId), keys.inbound(grainId), keys.grain(grainId), ...ownKeys, keys.sharingChanges(grainId)]
-    const args = [expected === undefined ? '' : String(expected), sharedWithPrefix, grainId, String(Date.now()), auditMax, ...ownArgs, ...Object.entries(audit).flat()]
+    const args = [expected === undefined ? '' : String(expected), sharedWithPrefix, grainId, String(Date.now()), auditMax, changesChannel, ...ownArgs, ...Object.entries(audit).flat()]
     return run(script, keyList, args)
   }
   const records = <T>(flat: string[]): T[] => {
@@ -200,8 +203,9 @@ export function redisSharingStore (redis: Redis, opts: { auditMaxLength?: number
       for (const r of [...linkRecords, ...tokenRecords]) tx.del(keys.sharingSecret(r.secretHash))
       for (const r of linkRecords) tx.del(keys.linkRedeemers(grainId, r.id))
       for (const u of inbound) tx.zrem(keys.grainsSharedWith(u), grainId)
-      // No version bump needed: with the grain record gone, every check answers
-      // "no permissions" whatever a cache holds (see SharingService).
+      // No version bump needed: with the grain record gone, every check that
+      // reads Redis answers "not found"; the message tells caches to read it.
+      tx.publish(changesChannel, grainChangeMessage(grainId))
       await tx.exec()
     },
   }

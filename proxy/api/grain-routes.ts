@@ -87,7 +87,8 @@ export async function grainRoutes (app: FastifyInstance, opts: { baseHost: strin
     const res = await controlPlane.call('DELETE', `/grains/${grain.id}`)
     if (res.status !== 204 && res.status !== 404) throw new ERR_UNAVAILABLE(`the control plane could not delete the grain (${res.status})`)
     await sharing.removeGrain(grain.id).catch((err: unknown) => request.log.warn({ err, grainId: grain.id }, 'share cleanup after delete failed'))
-    await app.services.permissionsChanged(grain.id)
+    // Every proxy has seen the grain go before the answer.
+    await sharing.settle()
     return reply.code(204).send()
   })
 
@@ -108,7 +109,6 @@ export async function grainRoutes (app: FastifyInstance, opts: { baseHost: strin
       const user = request.auth.user
       const redeemed = await sharing.redeemLink({ secret, userId: user.id })
       if (redeemed.permissions.length === 0) throw new ERR_FORBIDDEN('this link gives you no access (its sharer no longer holds any)')
-      await app.services.permissionsChanged(redeemed.grainId)
       return { grainId: redeemed.grainId, url: await handoffUrl(request, { grainId: redeemed.grainId, userId: user.id, displayName: user.displayName, path: '/' }) }
     }
     const link = await sharing.resolveLink(secret)

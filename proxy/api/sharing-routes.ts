@@ -1,6 +1,7 @@
 /**
- * Sharing a grain (on core/sharing). Every change is announced with
- * `permissionsChanged(grainId)`, so open WebSockets are re-checked at once.
+ * Sharing a grain (on core/sharing). Every change is announced on the
+ * grain-changes feed by the write itself, and answered only once every proxy
+ * has seen it; open WebSockets are re-checked at once.
  *
  * | route | body | answer |
  * | --- | --- | --- |
@@ -63,7 +64,6 @@ export async function sharingRoutes (app: FastifyInstance): Promise<void> {
     const to = (await users.byUsername(request.body.to)) ?? (isId(request.body.to) ? await users.get(request.body.to) : undefined)
     if (to === undefined) throw new USER_ERR_NOT_FOUND(request.body.to)
     const share = await sharing.share({ grainId: request.params.id, actor: user.id, to: to.id, permissions: await grantOf(request.params.id, request.body) })
-    await app.services.permissionsChanged(request.params.id)
     return reply.code(201).send({ share })
   })
 
@@ -72,7 +72,6 @@ export async function sharingRoutes (app: FastifyInstance): Promise<void> {
   }, async (request, reply) => {
     const user = requireUser(request)
     await sharing.revoke({ grainId: request.params.id, actor: user.id, edgeId: request.params.sub })
-    await app.services.permissionsChanged(request.params.id)
     return reply.code(204).send()
   })
 
@@ -91,7 +90,6 @@ export async function sharingRoutes (app: FastifyInstance): Promise<void> {
       grainId: request.params.id, actor: user.id, permissions: await grantOf(request.params.id, request.body),
       role: request.body.role, allowAnonymous: request.body.allowAnonymous, expiresAt: request.body.expiresAt,
     })
-    await app.services.permissionsChanged(request.params.id)
     return reply.code(201).send({ link, secret, url: `https://${request.headers.host ?? ''}/link#${secret}` })
   })
 
@@ -100,7 +98,6 @@ export async function sharingRoutes (app: FastifyInstance): Promise<void> {
   }, async (request, reply) => {
     const user = requireUser(request)
     await sharing.revokeLink({ grainId: request.params.id, actor: user.id, linkId: request.params.sub })
-    await app.services.permissionsChanged(request.params.id)
     return reply.code(204).send()
   })
 
@@ -111,7 +108,6 @@ export async function sharingRoutes (app: FastifyInstance): Promise<void> {
     const { token, secret } = await sharing.createToken({
       grainId: request.params.id, actor: user.id, permissions: await grantOf(request.params.id, request.body), label: request.body.label, expiresAt: request.body.expiresAt,
     })
-    await app.services.permissionsChanged(request.params.id)
     return reply.code(201).send({ token, secret })
   })
 
@@ -120,7 +116,6 @@ export async function sharingRoutes (app: FastifyInstance): Promise<void> {
   }, async (request, reply) => {
     const user = requireUser(request)
     await sharing.revokeToken({ grainId: request.params.id, actor: user.id, tokenId: request.params.sub })
-    await app.services.permissionsChanged(request.params.id)
     return reply.code(204).send()
   })
 }

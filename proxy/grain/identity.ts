@@ -2,8 +2,9 @@
  * Who is making a request to a grain host, and what they may do there: a
  * grain session cookie (a user, or an anonymous visitor through a sharing
  * link) or a grain API token (`Authorization: Bearer`). The common case (a
- * cookie) costs one Redis round trip: the session lookup and the share
- * graph's version check go out together, and the solved graph is cached.
+ * cookie) usually costs no Redis round trip: grain sessions are cached, and
+ * the solved share graph is answered from memory while the grain-changes
+ * feed vouches for it (core/sharing/change-feed.ts); otherwise one.
  */
 import { linkPrincipal, tokenPrincipal, userPrincipal, type Principal, type SharingService } from '../../core/sharing/index.js'
 import { GRAIN_ERR_NOT_FOUND } from '../../core/errors.js'
@@ -33,7 +34,7 @@ export async function resolveGrainIdentity (deps: IdentityDeps, grainId: string,
     }
     const sessionId = readCookie(headers.cookie, GRAIN_COOKIE)
     if (sessionId === undefined) return { ok: false, reason: 'no-session' }
-    const [session, snapshot] = await Promise.all([deps.sessions.get(sessionId, 'grain', grainId), deps.sharing.snapshot(grainId)])
+    const [session, snapshot] = await Promise.all([deps.sessions.get(sessionId, 'grain', grainId), deps.sharing.requestSnapshot(grainId)])
     if (session === undefined) return { ok: false, reason: 'no-session' }
     const principal = session.userId === '' ? linkPrincipal(session.linkId ?? '') : userPrincipal(session.userId)
     const permissions = snapshot.solution.permissionsOf(principal)

@@ -17,7 +17,7 @@ import fp from 'fastify-plugin'
 import { parsePrincipal, type Principal } from '../../core/sharing/index.js'
 import { withoutOwnCookies } from '../http/cookies.js'
 import { claimedOrigin, classifyHost, isSameOrigin } from '../http/origins.js'
-import type { ProxyEvents } from '../events.js'
+import type { ChangeFeed } from '../../core/sharing/change-feed.js'
 import type { AccessReporter } from './access-reporter.js'
 import { injectGrainHeaders } from './headers.js'
 import { resolveGrainIdentity, type IdentityDeps } from './identity.js'
@@ -31,8 +31,8 @@ export interface GrainSocketsOptions {
   upstreams: Upstreams
   reporter: AccessReporter
   identity: IdentityDeps
-  events: ProxyEvents
-  permissionChannel: string
+  /** Changes to grains' shares: open sockets of a changed grain are re-checked at once. */
+  feed: Pick<ChangeFeed, 'onChange'>
   recheckIntervalMs?: number | undefined
 }
 
@@ -50,7 +50,7 @@ export const grainSockets = fp(async function grainSockets (app: FastifyInstance
     if (sockets === undefined) return
     let snapshot
     try {
-      snapshot = await opts.identity.sharing.snapshot(grainId)
+      snapshot = await opts.identity.sharing.requestSnapshot(grainId)
     } catch {
       snapshot = undefined // grain gone: everything closes
     }
@@ -67,7 +67,7 @@ export const grainSockets = fp(async function grainSockets (app: FastifyInstance
     }
   }
 
-  await opts.events.on(opts.permissionChannel, (grainId) => {
+  opts.feed.onChange((grainId) => {
     recheck(grainId).catch((err: unknown) => app.log.warn({ err, grainId }, 'WebSocket re-check failed'))
   })
   const timer = setInterval(() => {
