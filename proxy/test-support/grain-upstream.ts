@@ -50,6 +50,8 @@ export interface ControlPlaneDouble extends ControlPlaneClient {
   wakeFailure?: string
   wakes: string[]
   accessReports: string[][]
+  /** What `DELETE /grains/:id` does (the real control plane deletes the grain record); unset: unexpected. */
+  deleteGrain?: (grainId: string) => Promise<void>
 }
 
 export function controlPlaneDouble (port: number): ControlPlaneDouble {
@@ -66,6 +68,11 @@ export function controlPlaneDouble (port: number): ControlPlaneDouble {
         await new Promise((resolve) => setTimeout(resolve, cp.wakeDelayMs))
         if (cp.wakeFailure !== undefined) return { status: 503, body: { error: { code: 'GRAIN_ERR_START_FAILED', message: cp.wakeFailure } } as T }
         return { status: 200, body: { host: '127.0.0.1', port: cp.port } as T }
+      }
+      const del = /^\/grains\/([a-z2-7]+)$/.exec(path)
+      if (method === 'DELETE' && del !== null && cp.deleteGrain !== undefined) {
+        await cp.deleteGrain(del[1]!)
+        return { status: 204, body: undefined as T }
       }
       if (method === 'POST' && path === '/access') {
         cp.accessReports.push((body as { grainIds: string[] }).grainIds)
