@@ -15,6 +15,12 @@
  * from the graph before it. Expired links and tokens are cut by the clock at
  * check time (`validUntil`), not by a write. Holds for a single Redis primary;
  * reads from replicas would void it.
+ *
+ * Grain requests may skip even that round trip (`get(grainId, true)`): with a
+ * change feed (./change-feed.ts) that vouches that no change to the grain
+ * arrived since the cached load, and writers that wait for every process to
+ * acknowledge their change before returning, the cached solution is the
+ * current one.
  */
 import { GRAIN_ERR_NOT_FOUND } from '../errors.js'
 import { extend, linkPrincipal, solve, tokenPrincipal, userPrincipal, type Principal, type Solution } from './graph.js'
