@@ -67,14 +67,11 @@ export async function composeStack (runId: string): Promise<ComposeStack> {
   mkdirSync(dataDir, { recursive: true })
   chownSync(dataDir, GRAIN_USER, GRAIN_USER)
   const [httpsPort, httpPort, redisPort] = [await freePort(), await freePort(), await freePort()]
-  // Certificates from the mounted TLS directory (the admin's path), made here
-  // with the host's openssl: the local base image has no openssl for the
-  // proxy's self-signed fallback.
+  // No certificate given: the proxy makes its self-signed one in the data
+  // directory, in-process (the prebuilt images have no openssl). The mounted
+  // TLS directory stays empty.
   const tlsDir = join(dir, 'tls')
   mkdirSync(tlsDir)
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,DNS:*.localhost', '-keyout', join(tlsDir, 'key.pem'), '-out', join(tlsDir, 'cert.pem')], { stdio: 'ignore' })
-  for (const f of ['key.pem', 'cert.pem']) chownSync(join(tlsDir, f), GRAIN_USER, GRAIN_USER)
   const redisPassword = randomBytes(16).toString('hex')
   const env = {
     GRANARY_DATA_DIR: dataDir,
@@ -95,8 +92,8 @@ export async function composeStack (runId: string): Promise<ComposeStack> {
     GRANARY_BUILD_TARGET: 'prebuilt',
     GRANARY_BUILD_CONTEXT: join(ROOT, '.tmp', 'image-context'),
     GRANARY_TLS_DIR: tlsDir,
-    TLS_CERT_FILE: '/etc/granary/tls/cert.pem',
-    TLS_KEY_FILE: '/etc/granary/tls/key.pem',
+    TLS_CERT_FILE: '',
+    TLS_KEY_FILE: '',
   }
   writeFileSync(join(dir, '.env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n')
   // Test labels on every container and volume the stack makes.

@@ -12,6 +12,7 @@ import { request } from 'node:https'
 import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { connect as tlsConnect } from 'node:tls'
 import { promisify } from 'node:util'
 import { connectRedis } from '../../core/redis.js'
 import { redisGrainRecordStore } from '../../core/grain-records.js'
@@ -39,6 +40,17 @@ async function get (port: number, path: string): Promise<{ status: number, body:
   } catch {
     return await once(false)
   }
+}
+
+/** The subject alternative names of the certificate the proxy serves to `localhost`. */
+function servedSubjectAltName (port: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false }, () => {
+      resolve(socket.getPeerCertificate().subjectaltname)
+      socket.end()
+    })
+    socket.on('error', reject)
+  })
 }
 
 interface State { grainId: string, owner: string, note: string }
@@ -100,6 +112,9 @@ test('docker compose: up, state survives down/up, backup, wipe, restore', { time
   const health = await get(stack.httpsPort, '/healthz')
   assert.equal(health.status, 200)
   assert.deepEqual(JSON.parse(health.body), { ok: true, redis: true, controlPlane: true, docker: true })
+  // No certificate configured: the proxy made its own in the data directory, with no openssl in its image.
+  assert.equal(await servedSubjectAltName(stack.httpsPort), 'DNS:localhost, DNS:*.localhost')
+  assert.equal(statSync(join(stack.dataDir, 'tls', 'self-signed.key')).mode & 0o777, 0o600, 'the self-signed key is private')
 
   // Every container runs with the hardening the compose file promises.
   for (const service of ['control-plane', 'proxy']) {
