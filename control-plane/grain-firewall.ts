@@ -7,7 +7,8 @@
  *
  * The rule names the bridge, not the network, and iptables matches `-i` on a
  * device that does not exist yet, so the rule can be in place before the
- * control plane makes the network: grains never run without it.
+ * control plane makes the network (docker-compose.yml starts the control
+ * plane only once this service's health check sees the rule).
  */
 import type { BaseLogger } from 'pino'
 import { blockGrainsFromHost, grainsBlockedFromHost, unblockGrainsFromHost } from './host-firewall.js'
