@@ -5,27 +5,11 @@
  * this machine, the path any outside traffic would take).
  */
 import assert from 'node:assert/strict'
-import { connect, createServer } from 'node:net'
 import { test } from 'node:test'
 import { BASE_IMAGE, docker, removeTestResources, testLabels } from '../test/support/docker.js'
+import { execIn, gatewayOf, hostConnects, listenOnHost, probe } from '../test/support/grain-probe.js'
 import { testControlPlane, waitUntil } from '../test/support/grains.js'
 import { LABELS } from './docker.js'
-
-async function execIn (containerId: string, script: string): Promise<string> {
-  const exec = await docker.getContainer(containerId).exec({ Cmd: ['node', '-e', script], AttachStdout: true, AttachStderr: true })
-  const stream = await exec.start({ hijack: true, stdin: false })
-  const chunks: Buffer[] = []
-  stream.on('data', (c: Buffer) => chunks.push(c))
-  await new Promise((resolve) => stream.on('end', resolve))
-  const raw = Buffer.concat(chunks)
-  let out = ''
-  for (let i = 0; i + 8 <= raw.length;) { const n = raw.readUInt32BE(i + 4); out += raw.subarray(i + 8, i + 8 + n).toString(); i += 8 + n }
-  return out.trim()
-}
-
-/** A node script that tries host:port and prints CONNECTED, REFUSED-like codes, or TIMEOUT. */
-const probe = (host: string, port: number): string =>
-  `const s=require('net').connect(${port},${JSON.stringify(host)});s.on('connect',()=>{console.log('CONNECTED');process.exit(0)});s.on('error',(e)=>{console.log(e.code);process.exit(0)});setTimeout(()=>{console.log('TIMEOUT');process.exit(0)},1500)`
 
 test('a grain reaches neither other grains, nor the host, nor other networks, nor the Docker socket', async (t) => {
   const cp = await testControlPlane(t)
@@ -40,19 +24,12 @@ test('a grain reaches neither other grains, nor the host, nor other networks, no
   assert.notEqual(await execIn(containerA, probe(addrB.host, addrB.port)), 'CONNECTED', 'grain A must not reach grain B')
 
   // A host service bound to loopback, tried through the network's gateway (the host's address on the bridge).
-  const server = createServer((s) => { s.on('error', () => {}); s.end('secret') })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.after(() => server.close())
-  const port = (server.address() as { port: number }).port
-  const gateway = (await docker.getNetwork(cp.network).inspect()).IPAM?.Config?.[0]?.Gateway
-  assert.ok(gateway)
+  const port = await listenOnHost(t, '127.0.0.1')
+  const gateway = await gatewayOf(cp.network)
   assert.notEqual(await execIn(containerA, probe(gateway, port)), 'CONNECTED')
   // A host service listening on the host's own address on the grain bridge (as one bound to all addresses would).
-  const exposed = createServer((s) => { s.on('error', () => {}); s.end('secret') })
-  await new Promise<void>((resolve) => exposed.listen(0, gateway, resolve))
-  t.after(() => exposed.close())
-  const exposedPort = (exposed.address() as { port: number }).port
-  assert.equal(await new Promise((resolve) => { const s = connect(exposedPort, gateway, () => { s.destroy(); resolve('CONNECTED') }).on('error', () => resolve('ERR')) }), 'CONNECTED', 'the host reaches it')
+  const exposedPort = await listenOnHost(t, gateway)
+  assert.equal(await hostConnects(gateway, exposedPort), true, 'the host reaches it')
   assert.equal(await execIn(containerA, probe(gateway, exposedPort)), 'TIMEOUT', 'the host firewall drops new connections from grains')
 
   // A container on another (ordinary) Docker network on this machine: reaching it means being routed off the grain network.

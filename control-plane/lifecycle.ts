@@ -293,7 +293,9 @@ export class GrainLifecycle {
       try {
         await blockGrainsFromHost(bridge)
       } catch (err) {
-        this.log.warn({ err, bridge }, 'cannot firewall grains from the host (needs root and iptables): grains can reach services listening on all host addresses')
+        // Under docker compose this is expected: the grain-firewall service holds
+        // the rule. This process cannot see whether it does, so it says both.
+        this.log.warn({ err, bridge }, 'cannot add the iptables rule that keeps grains from connecting to the host (needs root and iptables); under docker compose the grain-firewall service adds it when it runs, otherwise add it on the host or grains can reach services listening on all host addresses')
       }
     }).catch((err: unknown) => {
       this.network = undefined

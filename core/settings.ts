@@ -17,10 +17,13 @@ export const commonSettings = {
   controlPlaneSecret: setting('CONTROL_PLANE_SECRET', Type.String({ minLength: 32 }), undefined, 'Shared secret the proxy sends to the control plane (also `CONTROL_PLANE_SECRET_FILE`).', 'generated into `<data dir>/control-plane.secret`'),
 } as const
 
+/** Read by the control plane (which makes the network) and the grain-firewall service (which guards its bridge). */
+const grainNetwork = setting('GRAIN_NETWORK', Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]+$' }), 'granary-grains', 'Internal Docker network for grains (no route out, no traffic between grains); the grain-firewall service reads it too.')
+
 export const controlPlaneSettings = {
   ...commonSettings,
   dockerSocket: setting('DOCKER_SOCKET', Type.String({ minLength: 1 }), '/var/run/docker.sock', 'Docker engine socket the control plane drives.'),
-  grainNetwork: setting('GRAIN_NETWORK', Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]+$' }), 'granary-grains', 'Internal Docker network for grains (no route out, no traffic between grains).'),
+  grainNetwork,
   maxGrainMemoryMb: setting('MAX_GRAIN_MEMORY_MB', Type.Integer({ minimum: 16 }), 512, 'Cap on any grain\'s memory limit, whatever its manifest asks.'),
   maxGrainCpus: setting('MAX_GRAIN_CPUS', Type.Number({ exclusiveMinimum: 0 }), 1, 'Cap on any grain\'s CPU limit.'),
   maxGrainPids: setting('MAX_GRAIN_PIDS', Type.Integer({ minimum: 8 }), 256, 'Cap on any grain\'s process count.'),
@@ -46,9 +49,18 @@ export const proxySettings = {
   bodyLimitBytes: setting('BODY_LIMIT_BYTES', Type.Integer({ minimum: 1024 }), 104_857_600, 'Largest request body the proxy accepts (API and grain uploads).'),
 } as const
 
+/** The docker compose service that holds the host firewall rule for the grain network's bridge (control-plane/grain-firewall.ts). */
+export const grainFirewallSettings = {
+  logLevel: commonSettings.logLevel,
+  grainNetwork,
+  grainFirewallCheckMs: setting('GRAIN_FIREWALL_CHECK_MS', Type.Integer({ minimum: 100 }), 30_000, 'How often the grain-firewall service checks that its iptables rule is still there, and puts it back if not (after a firewall reload, say).'),
+} as const
+
 export type CommonConfig = ConfigOf<typeof commonSettings>
 export type ControlPlaneConfig = ConfigOf<typeof controlPlaneSettings>
 export type ProxyConfig = ConfigOf<typeof proxySettings>
+export type GrainFirewallConfig = ConfigOf<typeof grainFirewallSettings>
 
 export const loadControlPlaneConfig = (env: Readonly<Record<string, string | undefined>>): ControlPlaneConfig => loadConfig(controlPlaneSettings, env)
 export const loadProxyConfig = (env: Readonly<Record<string, string | undefined>>): ProxyConfig => loadConfig(proxySettings, env)
+export const loadGrainFirewallConfig = (env: Readonly<Record<string, string | undefined>>): GrainFirewallConfig => loadConfig(grainFirewallSettings, env)

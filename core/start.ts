@@ -1,10 +1,16 @@
 /**
- * Start-up helpers shared by every server entry point: load the configuration
- * (a bad value ends the process with one line naming it), and close the app
- * cleanly on SIGINT/SIGTERM.
+ * Start-up helpers shared by every service entry point: load the configuration
+ * (a bad value ends the process with one line naming it), and close the
+ * service cleanly on SIGINT/SIGTERM.
  */
-import type { FastifyInstance } from 'fastify'
+import type { BaseLogger } from 'pino'
 import { ConfigError } from './config.js'
+
+/** What a service must offer to be shut down on a signal: a fastify app has both. */
+export interface Closable {
+  readonly log: Pick<BaseLogger, 'info' | 'error'>
+  close (): PromiseLike<unknown>
+}
 
 export function loadOrExit<T> (service: string, load: () => T): T {
   try {
@@ -18,7 +24,7 @@ export function loadOrExit<T> (service: string, load: () => T): T {
   }
 }
 
-export function closeOnSignals (app: FastifyInstance): void {
+export function closeOnSignals (app: Closable): void {
   let closing = false
   const close = (signal: string): void => {
     if (closing) return

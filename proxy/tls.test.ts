@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { X509Certificate } from 'node:crypto'
+import { X509Certificate, createPrivateKey } from 'node:crypto'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
@@ -22,10 +22,19 @@ test('without configured files a self-signed certificate for the domain and its 
   assert.equal(first.selfSigned, true)
   const cert = new X509Certificate(first.cert)
   assert.equal(cert.subjectAltName, 'DNS:granary.test, DNS:*.granary.test')
+  assert.equal(cert.subject, 'CN=granary.test')
+  assert.ok(cert.checkHost('granary.test') !== undefined, 'the shell host is covered')
   assert.ok(cert.checkHost('abcdefgh.granary.test') !== undefined, 'grain hosts are covered')
-  assert.equal(statSync(join(dir, 'tls', 'self-signed.key')).mode & 0o077, 0, 'the key is private')
+  assert.equal(cert.checkHost('other.test'), undefined)
+  assert.equal(cert.ca, false, 'a server certificate, not a CA')
+  assert.ok(cert.checkPrivateKey(createPrivateKey(first.key)), 'the key belongs to the certificate')
+  assert.ok(cert.verify(cert.publicKey), 'signed by its own key')
+  const days = (Date.parse(cert.validTo) - Date.parse(cert.validFrom)) / 86_400_000
+  assert.ok(days > 800 && days < 830, `valid for about 825 days (${days})`)
+  assert.equal(statSync(join(dir, 'tls', 'self-signed.key')).mode & 0o777, 0o600, 'the key is private')
   const second = await loadTls({ tlsDir: join(dir, 'tls'), baseDomain: 'granary.test' })
   assert.equal(second.cert, first.cert)
+  assert.equal(second.key, first.key)
 })
 
 test('configured certificate files are used; only one of them is refused', async (t) => {

@@ -1,18 +1,15 @@
 /**
  * TLS for the proxy: the admin's PEM certificate and key when configured,
  * otherwise a self-signed certificate covering the base domain and every grain
- * host under it (`<domain>`, `*.<domain>`), made once with Debian's `openssl`
- * and kept in `<data dir>/tls`. Also the plain-HTTP server that only redirects
+ * host under it (`<domain>`, `*.<domain>`), made once in-process
+ * (`makeSelfSigned`) and kept in `<data dir>/tls`. Also the plain-HTTP server that only redirects
  * to HTTPS, and the HSTS header value.
  */
-import { execFile } from 'node:child_process'
-import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import type { SecureContextOptions } from 'node:tls'
-
-const run = promisify(execFile)
+import { makeSelfSigned } from './self-signed.js'
 
 /** One year; browsers then refuse plain HTTP to the shell and every grain host. */
 export const HSTS_VALUE = 'max-age=31536000; includeSubDomains'
@@ -49,17 +46,14 @@ export async function loadTls (opts: { certFile?: string | undefined, keyFile?: 
   const tmp = join(opts.tlsDir, `.new-${process.pid}-${Date.now()}`)
   mkdirSync(tmp, { mode: 0o700 })
   try {
-    await run('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-days', String(SELF_SIGNED_DAYS), '-subj', `/CN=${domain}`,
-      '-addext', `subjectAltName=DNS:${domain},DNS:*.${domain}`,
-      '-keyout', join(tmp, KEY_FILE), '-out', join(tmp, CERT_FILE),
-    ])
+    const made = await makeSelfSigned(domain, SELF_SIGNED_DAYS)
+    writeFileSync(join(tmp, KEY_FILE), made.key, { mode: 0o600 })
+    writeFileSync(join(tmp, CERT_FILE), made.cert, { mode: 0o644 })
     // Key first: a reader that sees the certificate always finds its key.
     renameSync(join(tmp, KEY_FILE), keyPath)
     renameSync(join(tmp, CERT_FILE), certPath)
   } catch (cause) {
-    throw new Error('cannot generate a self-signed certificate with openssl', { cause })
+    throw new Error(`cannot make a self-signed certificate in ${opts.tlsDir}`, { cause })
   } finally {
     rmSync(tmp, { recursive: true, force: true })
   }

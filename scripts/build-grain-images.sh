@@ -22,7 +22,11 @@ if [ ${#apps[@]} -eq 0 ]; then
     apps+=("$(basename "$(dirname "$dockerfile")")")
   done
 fi
-docker image inspect "$BASE" >/dev/null 2>&1 || bash "$ROOT/scripts/build-base-image.sh" "$BASE"
+if [ "$BASE" = granary/node-base:local ]; then
+  bash "$ROOT/scripts/build-base-image.sh" --if-outdated "$BASE"
+else
+  docker image inspect "$BASE" >/dev/null 2>&1 || bash "$ROOT/scripts/build-base-image.sh" "$BASE"
+fi
 base_id=$(docker image inspect -f '{{.Id}}' "$BASE")
 staging=$(mktemp -d)
 trap 'rm -rf "$staging"' EXIT

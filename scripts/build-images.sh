@@ -65,8 +65,8 @@ cp "$ROOT/package.json" "$ROOT/package-lock.json" "$ROOT"/Dockerfile.* "$ctx/"
 [ $stage_only = 1 ] && { echo "$ctx"; exit 0; }
 
 base=${NODE_BASE:-granary/node-base:local}
-if [ "$base" = granary/node-base:local ] && ! docker image inspect "$base" >/dev/null 2>&1; then
-  bash "$ROOT/scripts/build-base-image.sh" "$base"
+if [ "$base" = granary/node-base:local ]; then
+  bash "$ROOT/scripts/build-base-image.sh" --if-outdated "$base"
 fi
 for svc in proxy control-plane; do
   say "building granary/$svc:$tag (prebuilt, from $base)..."

@@ -5,7 +5,7 @@
 #   REDIS_URL         a reachable Redis (the configured one, or a private one we started)
 #   DOCKER_HOST       only if it was already set; otherwise the default socket
 # and builds the local base image (granary/node-base:local) and the example
-# app images (granary/<app>:local) when missing.
+# app images (granary/<app>:local) when missing or outdated.
 # Everything it starts that is private to this run is stopped by `unprovision`.
 
 GRANARY_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -83,10 +83,9 @@ provision_redis() {
   die "redis-server did not start; see $dir/redis.log"
 }
 
+# Built when missing, or made by an older build-base-image.sh (it knows which).
 provision_base_image() {
-  if docker image inspect granary/node-base:local >/dev/null 2>&1; then return 0; fi
-  say "building the local base image granary/node-base:local (no registry needed)..."
-  bash "$GRANARY_ROOT/scripts/build-base-image.sh" >&2 || die "could not build the local base image"
+  bash "$GRANARY_ROOT/scripts/build-base-image.sh" --if-outdated >&2 || die "could not build the local base image"
 }
 
 provision_grain_images() {

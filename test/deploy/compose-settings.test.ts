@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { parse } from 'yaml'
 import type { Settings } from '../../core/config.js'
-import { controlPlaneSettings, proxySettings } from '../../core/settings.js'
+import { controlPlaneSettings, grainFirewallSettings, proxySettings } from '../../core/settings.js'
 
 const composeText = readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8')
 const compose = parse(composeText) as { services: Record<string, { environment?: Record<string, string> }> }
@@ -27,9 +27,10 @@ function check (service: string, settings: Settings): void {
   assert.deepEqual(missing, [], `docker-compose.yml passes every ${service} setting (add the missing ones to its environment and to .env.example)`)
 }
 
-test('docker-compose.yml passes every proxy and control-plane setting', () => {
+test('docker-compose.yml passes every proxy, control-plane and grain-firewall setting', () => {
   check('proxy', proxySettings)
   check('control-plane', controlPlaneSettings)
+  check('grain-firewall', grainFirewallSettings)
 })
 
 test('every variable docker-compose.yml reads is documented in .env.example', () => {

@@ -11,6 +11,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
+import { bridgeNameFor, unblockGrainsFromHost } from '../../control-plane/host-firewall.js'
 import { docker, testLabels } from '../support/docker.js'
 import { ADMIN_PASSWORD } from './api-flow.js'
 
@@ -18,6 +19,8 @@ const run = promisify(execFile)
 export const ROOT = resolve(import.meta.dirname, '../..')
 const GRAIN_USER = 1000
 const HEALTH_TIMEOUT_MS = 90_000
+/** Every service in docker-compose.yml: the stack is up when each has one healthy container. */
+const SERVICES = ['redis', 'grain-firewall', 'control-plane', 'proxy']
 
 /** `docker compose` (v2) when it answers, else Debian's `docker-compose` (v1), installed when missing. */
 export function composeCommand (): string[] {
@@ -49,6 +52,8 @@ export interface ComposeStack {
   httpsPort: number
   redisPort: number
   redisPassword: string
+  /** The Docker network the control plane puts grains on (GRAIN_NETWORK). */
+  grainNetwork: string
   /** The full compose command line for this stack (what GRANARY_COMPOSE takes). */
   composeArgs: string[]
   /** The environment to run compose (and scripts calling it) in: without the stack's own variables. */
@@ -67,14 +72,11 @@ export async function composeStack (runId: string): Promise<ComposeStack> {
   mkdirSync(dataDir, { recursive: true })
   chownSync(dataDir, GRAIN_USER, GRAIN_USER)
   const [httpsPort, httpPort, redisPort] = [await freePort(), await freePort(), await freePort()]
-  // Certificates from the mounted TLS directory (the admin's path), made here
-  // with the host's openssl: the local base image has no openssl for the
-  // proxy's self-signed fallback.
+  // No certificate given: the proxy makes its self-signed one in the data
+  // directory, in-process (the prebuilt images have no openssl). The mounted
+  // TLS directory stays empty.
   const tlsDir = join(dir, 'tls')
   mkdirSync(tlsDir)
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,DNS:*.localhost', '-keyout', join(tlsDir, 'key.pem'), '-out', join(tlsDir, 'cert.pem')], { stdio: 'ignore' })
-  for (const f of ['key.pem', 'cert.pem']) chownSync(join(tlsDir, f), GRAIN_USER, GRAIN_USER)
   const redisPassword = randomBytes(16).toString('hex')
   const env = {
     GRANARY_DATA_DIR: dataDir,
@@ -87,6 +89,8 @@ export async function composeStack (runId: string): Promise<ComposeStack> {
     PROXY_USER: `${GRAIN_USER}:${GRAIN_USER}`,
     REDIS_PORT: String(redisPort),
     GRAIN_NETWORK: `${project}-grains`,
+    // The grain firewall puts its rule back within a second of its removal.
+    GRAIN_FIREWALL_CHECK_MS: '1000',
     ADMIN_PASSWORD,
     GRANARY_PROXY_IMAGE: `granary/proxy:${project}`,
     GRANARY_CONTROL_PLANE_IMAGE: `granary/control-plane:${project}`,
@@ -95,8 +99,8 @@ export async function composeStack (runId: string): Promise<ComposeStack> {
     GRANARY_BUILD_TARGET: 'prebuilt',
     GRANARY_BUILD_CONTEXT: join(ROOT, '.tmp', 'image-context'),
     GRANARY_TLS_DIR: tlsDir,
-    TLS_CERT_FILE: '/etc/granary/tls/cert.pem',
-    TLS_KEY_FILE: '/etc/granary/tls/key.pem',
+    TLS_CERT_FILE: '',
+    TLS_KEY_FILE: '',
   }
   writeFileSync(join(dir, '.env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n')
   // Test labels on every container and volume the stack makes.
@@ -105,7 +109,7 @@ export async function composeStack (runId: string): Promise<ComposeStack> {
   const fastHealth = '    healthcheck:\n      interval: 1s\n      start_period: 60s\n'
   const service = (name: string): string => `  ${name}:\n    labels:\n${labels}\n${fastHealth}`
   const volume = (name: string): string => `  ${name}:\n    labels:\n${labels}\n`
-  writeFileSync(join(dir, 'test-labels.yml'), `services:\n${['redis', 'control-plane', 'proxy'].map(service).join('')}volumes:\n${['redis-data', 'control-socket'].map(volume).join('')}`)
+  writeFileSync(join(dir, 'test-labels.yml'), `services:\n${SERVICES.map(service).join('')}volumes:\n${['redis-data', 'control-socket'].map(volume).join('')}`)
 
   // The shell's environment wins over --env-file in compose: drop our variables from it
   // (the test command exports GRANARY_DATA_DIR, for one).
@@ -131,7 +135,7 @@ export async function composeStack (runId: string): Promise<ComposeStack> {
         const log = info.State.Health?.Log ?? []
         return { name: info.Name, service: info.Config.Labels['com.docker.compose.service'] ?? '', status: info.State.Health?.Status ?? info.State.Status, lastCheck: (log[log.length - 1]?.Output ?? '').trim(), restarts: info.RestartCount }
       }))
-      if (ids.length === 3 && states.every((s) => s.status === 'healthy')) return
+      if (ids.length === SERVICES.length && states.every((s) => s.status === 'healthy')) return
       await new Promise((r) => setTimeout(r, 1000))
     }
     const sick = states.filter((s) => s.status !== 'healthy')
@@ -158,11 +162,13 @@ export async function composeStack (runId: string): Promise<ComposeStack> {
   const remove = async (): Promise<void> => {
     await compose('down', '-v', '--remove-orphans').catch(() => undefined)
     await removeGrains()
+    // The grain firewall removes its rule when stopped; this is for a stop that went wrong.
+    await unblockGrainsFromHost(bridgeNameFor(env.GRAIN_NETWORK))
     for (const image of [env.GRANARY_PROXY_IMAGE, env.GRANARY_CONTROL_PLANE_IMAGE]) await docker.getImage(image).remove({ force: true }).catch(() => undefined)
     rmSync(dir, { recursive: true, force: true })
   }
 
-  return { runId, project, dir, dataDir, httpsPort, redisPort, redisPassword, composeArgs, cleanEnv, compose, waitHealthy, wipe, remove }
+  return { runId, project, dir, dataDir, httpsPort, redisPort, redisPassword, grainNetwork: env.GRAIN_NETWORK, composeArgs, cleanEnv, compose, waitHealthy, wipe, remove }
 }
 
 /** Stages the prebuilt image context (compiles on the host) and the local Redis image. */

@@ -3,7 +3,9 @@
  * through docker-compose.yml's build section, the stack brought up with the
  * real compose file, state written, the stack taken down and up again, a
  * backup taken with scripts/backup.sh, everything wiped, restored with
- * scripts/restore.sh, and the same state found again.
+ * scripts/restore.sh, and the same state found again. Along the way, the
+ * grain-firewall service's iptables rule: on the host while the stack is up,
+ * gone after `down`, and what keeps a grain from connecting to the host.
  */
 import { strict as assert } from 'node:assert'
 import { execFile } from 'node:child_process'
@@ -11,13 +13,18 @@ import { chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import { request } from 'node:https'
 import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
+import { connect as tlsConnect } from 'node:tls'
 import { promisify } from 'node:util'
 import { connectRedis } from '../../core/redis.js'
 import { redisGrainRecordStore } from '../../core/grain-records.js'
 import { keys } from '../../core/keys.js'
+import { LABELS } from '../../control-plane/docker.js'
+import { bridgeNameFor, grainsBlockedFromHost, unblockGrainsFromHost } from '../../control-plane/host-firewall.js'
 import { docker } from '../support/docker.js'
 import { testRunId } from '../support/env.js'
+import { execIn, gatewayOf, hostConnects, listenOnHost, probe } from '../support/grain-probe.js'
+import { waitUntil } from '../support/grains.js'
 import { checkThroughApi, writeThroughApi } from './api-flow.js'
 import { ROOT, composeStack, prepareImages, type ComposeStack } from './compose-stack.js'
 
@@ -39,6 +46,17 @@ async function get (port: number, path: string): Promise<{ status: number, body:
   } catch {
     return await once(false)
   }
+}
+
+/** The subject alternative names of the certificate the proxy serves to `localhost`. */
+function servedSubjectAltName (port: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false }, () => {
+      resolve(socket.getPeerCertificate().subjectaltname)
+      socket.end()
+    })
+    socket.on('error', reject)
+  })
 }
 
 interface State { grainId: string, owner: string, note: string }
@@ -77,6 +95,35 @@ async function checkState (stack: ComposeStack, state: State, when: string): Pro
   }
 }
 
+/**
+ * A real grain (running, on the grain network) tries to connect to a host
+ * service listening on all addresses, through the host's address on the grain
+ * bridge. The grain-firewall service's rule is what stops it: with the service
+ * stopped (and so its rule removed) the same try gets through. Then a rule
+ * removed behind the service's back (a firewall reload) comes back.
+ */
+async function checkGrainFirewall (t: TestContext, stack: ComposeStack, grainId: string): Promise<void> {
+  const bridge = bridgeNameFor(stack.grainNetwork)
+  const [grain] = await docker.listContainers({ filters: JSON.stringify({ label: [`${LABELS.grain}=${grainId}`], status: ['running'] }) })
+  assert.ok(grain, 'the grain just opened is running')
+  const gateway = await gatewayOf(stack.grainNetwork)
+  const port = await listenOnHost(t, '0.0.0.0')
+  assert.equal(await hostConnects(gateway, port), true, 'the host service answers on the grain bridge')
+  assert.equal(await execIn(grain.Id, probe(gateway, port)), 'TIMEOUT', 'a grain cannot connect to the host')
+
+  await stack.compose('stop', 'grain-firewall')
+  assert.equal(await grainsBlockedFromHost(bridge), false, 'the stopped service removed its rule')
+  assert.equal(await execIn(grain.Id, probe(gateway, port)), 'CONNECTED', 'without the rule the grain gets through: the rule is what stops it')
+  await stack.compose('up', '-d')
+  await stack.waitHealthy()
+  assert.equal(await execIn(grain.Id, probe(gateway, port)), 'TIMEOUT', 'blocked again once the service is back')
+
+  // GRAIN_FIREWALL_CHECK_MS is 1 s in this stack.
+  await unblockGrainsFromHost(bridge)
+  await waitUntil('the grain firewall to put its rule back', () => grainsBlockedFromHost(bridge), 10_000)
+  await waitUntil('the grain firewall to log it', async () => (await stack.compose('logs', '--no-color', 'grain-firewall')).includes('added it again'), 10_000)
+}
+
 test('docker compose: up, state survives down/up, backup, wipe, restore', { timeout: 300_000 }, async (t) => {
   const started = Date.now()
   const lap = (label: string): void => { t.diagnostic(`${label}: ${((Date.now() - started) / 1000).toFixed(1)} s`) }
@@ -100,6 +147,9 @@ test('docker compose: up, state survives down/up, backup, wipe, restore', { time
   const health = await get(stack.httpsPort, '/healthz')
   assert.equal(health.status, 200)
   assert.deepEqual(JSON.parse(health.body), { ok: true, redis: true, controlPlane: true, docker: true })
+  // No certificate configured: the proxy made its own in the data directory, with no openssl in its image.
+  assert.equal(await servedSubjectAltName(stack.httpsPort), 'DNS:localhost, DNS:*.localhost')
+  assert.equal(statSync(join(stack.dataDir, 'tls', 'self-signed.key')).mode & 0o777, 0o600, 'the self-signed key is private')
 
   // Every container runs with the hardening the compose file promises.
   for (const service of ['control-plane', 'proxy']) {
@@ -110,12 +160,21 @@ test('docker compose: up, state survives down/up, backup, wipe, restore', { time
     assert.deepEqual(info.HostConfig.CapDrop, ['ALL'])
     assert.equal(info.HostConfig.RestartPolicy?.Name, 'unless-stopped')
   }
+  // The grain firewall: root in the host's network namespace, with NET_ADMIN only and nothing mounted.
+  const firewall = await docker.getContainer((await stack.compose('ps', '-q', 'grain-firewall')).trim()).inspect()
+  assert.deepEqual({
+    user: firewall.Config.User, capDrop: firewall.HostConfig.CapDrop, capAdd: firewall.HostConfig.CapAdd, readOnly: firewall.HostConfig.ReadonlyRootfs,
+    network: firewall.HostConfig.NetworkMode, mounts: firewall.Mounts, noNewPrivileges: firewall.HostConfig.SecurityOpt?.includes('no-new-privileges:true'),
+  }, { user: '0:0', capDrop: ['ALL'], capAdd: ['NET_ADMIN'], readOnly: true, network: 'host', mounts: [], noNewPrivileges: true })
+  const bridge = bridgeNameFor(stack.grainNetwork)
+  assert.equal(await grainsBlockedFromHost(bridge), true, `the host's iptables hold the rule for the grain bridge ${bridge}`)
 
   const state = await writeState(stack)
   const api = await writeThroughApi(stack.httpsPort)
   const proxySecret = readFileSync(join(stack.dataDir, 'proxy.secret'), 'utf8')
   lap('written through the API')
   await stack.compose('down')
+  assert.equal(await grainsBlockedFromHost(bridge), false, '`down` removes the grain firewall rule')
   await stack.compose('up', '-d')
   await stack.waitHealthy()
   await checkState(stack, state, 'after down and up')
@@ -142,4 +201,10 @@ test('docker compose: up, state survives down/up, backup, wipe, restore', { time
   assert.equal(readFileSync(join(stack.dataDir, 'proxy.secret'), 'utf8'), proxySecret, 'the proxy secret (user ids) is restored')
   assert.equal((await get(stack.httpsPort, '/healthz')).status, 200)
   lap('restored and checked')
+
+  // Right after Bob opened it: the grain is running, not yet paused for idleness.
+  await checkGrainFirewall(t, stack, api.grainId)
+  await stack.compose('down')
+  assert.equal(await grainsBlockedFromHost(bridge), false, '`down` removes the grain firewall rule')
+  lap('grain firewall checked')
 })
