@@ -1,13 +1,14 @@
 /**
  * The Lua scripts behind every sharing write and every permission check.
  * Each write runs as one script: it checks its preconditions, changes the
- * keys, INCRs the grain's sharing version and appends to the audit stream,
- * all or nothing. Key names come in through KEYS (built by `core/keys.ts`),
- * never spelled here.
+ * keys, INCRs the grain's sharing version and appends to the grain's audit
+ * stream and to the installation's (`core/audit.ts`, with the grain's id
+ * added), all or nothing. Key names come in through KEYS (built by
+ * `core/keys.ts`), never spelled here.
  *
  * Write scripts share one calling convention:
- *   KEYS[1] version  KEYS[2] shares  KEYS[3] audit  KEYS[4] inbound  KEYS[5] grain record, then their
- *   own keys, and last the grain's change log (so KEYS[#KEYS]);
+ *   KEYS[1] version  KEYS[2] shares  KEYS[3] audit  KEYS[4] inbound  KEYS[5] grain record
+ *   KEYS[6] the installation's audit stream, then their own keys, and last the grain's change log (so KEYS[#KEYS]);
  *   ARGV[1] expected version (`''` = any)  ARGV[2] key prefix of `grains:shared-with:<userId>`
  *   ARGV[3] grainId  ARGV[4] now (ms)  ARGV[5] audit stream cap, then their own arguments, then the
  *   audit entry's field/value pairs.
@@ -20,6 +21,8 @@
  * version v can catch up by reading the entries after v instead of the whole
  * graph (see LOAD). It is capped; a process too far behind loads in full.
  */
+
+import { AUDIT_MAX_LENGTH } from '../audit.js'
 
 /** Change-log entries kept per grain (approximately). */
 export const CHANGE_LOG_MAX_LENGTH = 2_000
@@ -44,6 +47,9 @@ local function bump(auditFrom)
   fields[#fields + 1] = 'version'
   fields[#fields + 1] = tostring(v)
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', unpack(fields))
+  fields[#fields + 1] = 'grain'
+  fields[#fields + 1] = ARGV[3]
+  redis.call('XADD', KEYS[6], 'MAXLEN', '~', '${AUDIT_MAX_LENGTH}', '*', unpack(fields))
   for i, c in ipairs(changes) do
     redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', '${CHANGE_LOG_MAX_LENGTH}', v .. '-' .. i, 'k', c[1], 'i', c[2], 'v', c[3])
   end
@@ -87,54 +93,54 @@ addEdge(ARGV[6], ARGV[7])
 return bump(8)`
 
 /**
- * Removes one edge. Own KEYS: 6 the redeemers hash of the link it comes from
+ * Removes one edge. Own KEYS: 7 the redeemers hash of the link it comes from
  * (any key if none). Own ARGV: 6 edgeId, 7 redeemer userId (`''` if none); audit from 8.
  */
 export const REMOVE_EDGE = `${PRELUDE}
 local pre = precheck()
 if pre ~= 0 then return pre end
 if not removeEdge(ARGV[6]) then return 0 end
-if ARGV[7] ~= '' then redis.call('HDEL', KEYS[6], ARGV[7]) end
+if ARGV[7] ~= '' then redis.call('HDEL', KEYS[7], ARGV[7]) end
 return bump(8)`
 
 /**
  * Creates a link or an API token: its record, its creator → bearer edge and
- * its secret's lookup key. Own KEYS: 6 records hash (links or tokens), 7 secret key.
+ * its secret's lookup key. Own KEYS: 7 records hash (links or tokens), 8 secret key.
  * Own ARGV: 6 id, 7 record JSON, 8 edgeId, 9 edge value, 10 secret key value,
  * 11 expiry (ms since epoch, `''` = never), 12 change-log kind (`l` link, `t` token); audit from 13.
  */
 export const CREATE_BEARER = `${PRELUDE}
 local pre = precheck()
 if pre ~= 0 then return pre end
-redis.call('HSET', KEYS[6], ARGV[6], ARGV[7])
+redis.call('HSET', KEYS[7], ARGV[6], ARGV[7])
 change(ARGV[12], ARGV[6], ARGV[7])
 addEdge(ARGV[8], ARGV[9])
 if ARGV[11] ~= '' then
-  redis.call('SET', KEYS[7], ARGV[10], 'PXAT', ARGV[11])
+  redis.call('SET', KEYS[8], ARGV[10], 'PXAT', ARGV[11])
 else
-  redis.call('SET', KEYS[7], ARGV[10])
+  redis.call('SET', KEYS[8], ARGV[10])
 end
 return bump(13)`
 
 /**
  * Revokes a link or an API token: its record, its secret, its creator edge and
- * (links) every redeemer's edge. Own KEYS: 6 records hash, 7 redeemers hash
- * (any absent key for tokens), 8 secret key. Own ARGV: 6 id, 7 creator edgeId,
+ * (links) every redeemer's edge. Own KEYS: 7 records hash, 8 redeemers hash
+ * (any absent key for tokens), 9 secret key. Own ARGV: 6 id, 7 creator edgeId,
  * 8 change-log kind (`l` link, `t` token); audit from 9.
  */
 export const REVOKE_BEARER = `${PRELUDE}
 local pre = precheck()
 if pre ~= 0 then return pre end
-if redis.call('HDEL', KEYS[6], ARGV[6]) == 0 then return 0 end
+if redis.call('HDEL', KEYS[7], ARGV[6]) == 0 then return 0 end
 change(ARGV[8], ARGV[6], '')
 removeEdge(ARGV[7])
-for _, edgeId in ipairs(redis.call('HVALS', KEYS[7])) do removeEdge(edgeId) end
-redis.call('DEL', KEYS[7], KEYS[8])
+for _, edgeId in ipairs(redis.call('HVALS', KEYS[8])) do removeEdge(edgeId) end
+redis.call('DEL', KEYS[8], KEYS[9])
 return bump(9)`
 
 /**
  * Redeems a link for a user: one link → user edge, once per user. Own KEYS:
- * 6 links hash, 7 the link's redeemers hash. Own ARGV: 6 linkId, 7 userId,
+ * 7 links hash, 8 the link's redeemers hash. Own ARGV: 6 linkId, 7 userId,
  * 8 edgeId, 9 edge value; audit from 10.
  * Answers {version, edgeId}: the existing edge (version unchanged) if the user
  * already redeemed it; {0, ''} if the link is gone; {-3, ''} if the grain is.
@@ -142,10 +148,10 @@ return bump(9)`
 export const REDEEM_LINK = `${PRELUDE}
 local pre = precheck()
 if pre ~= 0 then return {pre, ''} end
-if redis.call('HEXISTS', KEYS[6], ARGV[6]) == 0 then return {0, ''} end
-local existing = redis.call('HGET', KEYS[7], ARGV[7])
+if redis.call('HEXISTS', KEYS[7], ARGV[6]) == 0 then return {0, ''} end
+local existing = redis.call('HGET', KEYS[8], ARGV[7])
 if existing then return {tonumber(redis.call('GET', KEYS[1]) or '0'), existing} end
-redis.call('HSET', KEYS[7], ARGV[7], ARGV[8])
+redis.call('HSET', KEYS[8], ARGV[7], ARGV[8])
 addEdge(ARGV[8], ARGV[9])
 return {bump(10), ARGV[8]}`
 
