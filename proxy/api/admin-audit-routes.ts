@@ -45,7 +45,7 @@ export async function adminAuditRoutes (app: FastifyInstance): Promise<void> {
   const named = async (events: AuditEvent[]): Promise<AuditEventView[]> => {
     const grainIds = [...new Set(events.flatMap((e) => e.grainId ?? []))]
     const [people, records] = await Promise.all([
-      users.getMany(events.flatMap((e) => [e.actor, ...(e.subject ?? [])])),
+      users.getMany(events.flatMap((e) => e.subject === undefined ? [e.actor] : [e.actor, e.subject])),
       grains.getMany(grainIds),
     ])
     const titles = new Map(records.map((g) => [g.id, g.title]))
