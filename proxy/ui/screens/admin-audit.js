@@ -5,6 +5,7 @@
 // table's rows, so the buttons keep the keyboard focus.
 import { api } from '../api.js'
 import { busy, h, replace } from '../h.js'
+import { dataTable } from '../table.js'
 
 const POLL_MS = 5000
 
@@ -44,24 +45,20 @@ const row = (ev) => {
   const at = new Date(ev.at)
   return h('tr', { dataset: { eventId: ev.id, action: ev.action }, tabindex: -1 },
     h('td', null, h('time', { datetime: at.toISOString() }, at.toLocaleString())),
-    h('td', { class: 'who' }, ev.actorName),
+    h('td', null, h('span', { class: 'who' }, ev.actorName)),
     h('td', null, describeEvent(ev)),
     h('td', null, ev.grainId && (ev.grainTitle ?? h('span', { class: 'muted' }, 'a deleted grain'))))
 }
 
 export async function auditPanel (ctx, panel) {
   let { events, next } = await api.admin.audit()
-  const tbody = h('tbody')
+  const table = dataTable({ id: 'audit-events', caption: 'Audit events, newest first', columns: ['Time', 'Who', 'What', 'Grain'] })
   const body = h('div')
-  const table = h('div', { class: 'table-wrap' }, h('table', { class: 'data', id: 'audit-events' },
-    h('caption', { class: 'visually-hidden' }, 'Audit events, newest first'),
-    h('thead', null, h('tr', null, ['Time', 'Who', 'What', 'Grain'].map((c) => h('th', { scope: 'col' }, c)))),
-    tbody))
   const older = h('button', { type: 'button', id: 'audit-older' }, 'Show older events')
 
   const draw = () => {
-    replace(tbody, events.map(row))
-    replace(body, events.length === 0 ? h('p', { class: 'empty card' }, 'No events yet.') : table)
+    table.setRows(events.map(row))
+    replace(body, events.length === 0 ? h('p', { class: 'empty card' }, 'No events yet.') : table.element)
     older.hidden = next === undefined
   }
 
@@ -82,7 +79,7 @@ export async function auditPanel (ctx, panel) {
       next = page.next
       draw()
       // Start keyboard and screen-reader users at the first of the older events.
-      tbody.querySelector(`tr[data-event-id="${page.events[0]?.id}"]`)?.focus()
+      table.element.querySelector(`tr[data-event-id="${page.events[0]?.id}"]`)?.focus()
     } catch (err) { ctx.fail(err) }
   }))
 

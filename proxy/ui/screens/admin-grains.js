@@ -3,6 +3,7 @@
 // them), and a Stop button for each one that runs, starts or is paused.
 import { api } from '../api.js'
 import { ago, announce, appIcon, busy, h, replace } from '../h.js'
+import { dataTable } from '../table.js'
 
 /** States with a container up: the grains an admin can stop. */
 const LIVE = new Set(['running', 'starting', 'paused'])
@@ -43,16 +44,11 @@ export async function grainsPanel (ctx, panel) {
       h('td', null, LIVE.has(g.state) && stop(g)))
   }
 
+  const table = dataTable({ id: 'admin-grains', caption: 'Grains, those running first', columns: ['Title', 'State', 'App', 'Owner', 'Last used', { label: 'Actions', hidden: true }] })
+  table.setRows(grains.map(row))
   replace(panel,
     h('div', { class: 'panel-head' },
       h('p', { class: 'summary' }, `${live} of ${grains.length} ${grains.length === 1 ? 'grain' : 'grains'} running, starting or paused.`),
       h('button', { type: 'button', id: 'grains-refresh', onclick: (e) => busy(e.currentTarget, () => refresh('#grains-refresh').catch(ctx.fail)) }, 'Refresh')),
-    grains.length === 0
-      ? h('p', { class: 'empty card' }, 'No grains yet.')
-      : h('div', { class: 'table-wrap' }, h('table', { class: 'data', id: 'admin-grains' },
-        h('caption', { class: 'visually-hidden' }, 'Grains, those running first'),
-        h('thead', null, h('tr', null,
-          ['Title', 'State', 'App', 'Owner', 'Last used'].map((c) => h('th', { scope: 'col' }, c)),
-          h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
-        h('tbody', null, grains.map(row)))))
+    grains.length === 0 ? h('p', { class: 'empty card' }, 'No grains yet.') : table.element)
 }

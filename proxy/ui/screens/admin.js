@@ -4,6 +4,7 @@
 import { api } from '../api.js'
 import { openDialog } from '../dialog.js'
 import { announce, appIcon, busy, field, h, replace } from '../h.js'
+import { dataTable } from '../table.js'
 import { auditPanel } from './admin-audit.js'
 import { grainsPanel } from './admin-grains.js'
 
@@ -61,22 +62,21 @@ async function usersPanel (ctx, panel) {
     },
   })
 
-  replace(panel, form, h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
-    h('caption', { class: 'visually-hidden' }, 'Users'),
-    h('thead', null, h('tr', null, ['Username', 'Name', 'Role', 'Status', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', null, users.map((u) => h('tr', { dataset: { username: u.username, userId: u.id } },
-      h('td', null, u.username), h('td', null, u.displayName), h('td', null, u.role),
-      h('td', null, h('span', { class: `badge ${u.disabled ? 'off' : 'on'}` }, u.disabled ? 'disabled' : 'active')),
-      h('td', null, h('div', { class: 'row-actions' },
-        u.id !== ctx.me.id && h('button', {
-          type: 'button',
-          class: 'small',
-          onclick: (e) => busy(e.currentTarget, async () => {
-            try { await api.admin.setDisabled(u.id, !u.disabled); announce(`${u.username} ${u.disabled ? 'enabled' : 'disabled'}.`) } catch (err) { ctx.fail(err) }
-            await refresh()
-          }),
-        }, u.disabled ? 'Enable' : 'Disable'),
-        h('button', { type: 'button', class: 'small', onclick: () => resetPassword(u) }, 'Reset password')))))))))
+  const table = dataTable({ id: 'admin-users', caption: 'Users', columns: ['Username', 'Name', 'Role', 'Status', { label: 'Actions', hidden: true }] })
+  table.setRows(users.map((u) => h('tr', { dataset: { username: u.username, userId: u.id } },
+    h('td', null, u.username), h('td', null, u.displayName), h('td', null, u.role),
+    h('td', null, h('span', { class: `badge ${u.disabled ? 'off' : 'on'}` }, u.disabled ? 'disabled' : 'active')),
+    h('td', null, h('div', { class: 'row-actions' },
+      u.id !== ctx.me.id && h('button', {
+        type: 'button',
+        class: 'small',
+        onclick: (e) => busy(e.currentTarget, async () => {
+          try { await api.admin.setDisabled(u.id, !u.disabled); announce(`${u.username} ${u.disabled ? 'enabled' : 'disabled'}.`) } catch (err) { ctx.fail(err) }
+          await refresh()
+        }),
+      }, u.disabled ? 'Enable' : 'Disable'),
+      h('button', { type: 'button', class: 'small', onclick: () => resetPassword(u) }, 'Reset password'))))))
+  replace(panel, form, table.element)
 }
 
 async function appsPanel (ctx, panel) {
