@@ -11,9 +11,9 @@ import { busy, field, h, replace } from '../h.js'
  * from the URL, never text: anyone can make a link to this page.
  */
 const PROVIDER_LOGIN_MESSAGES = {
-  OIDC_ERR_DENIED: 'You did not allow the login at the provider, so you are not logged in. Try again and allow it, or log in with your password.',
+  OIDC_ERR_DENIED: 'You did not allow the login at the provider. Try again, or log in with your password.',
   OIDC_ERR_EXPIRED: 'That login took too long or was already used. Please start again.',
-  OIDC_ERR_FAILED: 'The login provider\'s answer could not be verified, so you are not logged in. Please try again.',
+  OIDC_ERR_FAILED: 'The provider\'s answer could not be verified, so you were not logged in. Please try again.',
   OIDC_ERR_UNKNOWN_PROVIDER: 'This server has no such login provider.',
   OIDC_ERR_ALREADY_LINKED: 'That identity already belongs to another Granary account.',
   AUTH_ERR_DISABLED: 'This account is disabled. Ask an administrator.',
