@@ -98,7 +98,7 @@ test('the admin sees a grain Alice opened running with its owner, stops it, and 
   await page.setViewportSize({ width: 390, height: 780 })
   await screenshot(page, 'admin-audit-phone')
   await page.getByRole('link', { name: 'Users' }).click()
-  await page.locator('#admin-users').waitFor()
+  await page.locator('#admin-users').scrollIntoViewIfNeeded()
   await screenshot(page, 'admin-users-phone')
   assert.deepEqual(admin.problems, [])
   assert.deepEqual(Alice.problems, [])
