@@ -28,6 +28,9 @@ export const AUTH_ERR_SETUP = createError('AUTH_ERR_SETUP', 'this setup link is 
 export const AUTH_ERR_WEAK_PASSWORD = createError('AUTH_ERR_WEAK_PASSWORD', 'a password needs 8 to 1024 characters', 400)
 export const OIDC_ERR_UNKNOWN_PROVIDER = createError('OIDC_ERR_UNKNOWN_PROVIDER', 'no login provider "%s"', 404)
 export const OIDC_ERR_FAILED = createError('OIDC_ERR_FAILED', 'login with the provider failed: %s', 400)
+export const OIDC_ERR_DENIED = createError('OIDC_ERR_DENIED', 'login with the provider failed: access was denied at the provider', 400)
+export const OIDC_ERR_EXPIRED = createError('OIDC_ERR_EXPIRED', '%s; start again', 400)
+export const AUTH_ERR_DISABLED = createError('AUTH_ERR_DISABLED', 'this account is disabled', 403)
 export const OIDC_ERR_ALREADY_LINKED = createError('OIDC_ERR_ALREADY_LINKED', 'this identity already belongs to another account', 409)
 export const GRAIN_ERR_HANDOFF = createError('GRAIN_ERR_HANDOFF', 'this grain link is not valid (used or expired); open the grain again from Granary', 403)
 

@@ -24,6 +24,8 @@ export interface GrainRecordStore {
   create(input: Pick<GrainRecord, 'appId' | 'appVersion' | 'title' | 'owner'>): Promise<GrainRecord>
   /** The grain, or undefined if no such id. */
   get(grainId: string): Promise<GrainRecord | undefined>
+  /** The grains with these ids, in that order; unknown ids are left out. */
+  getMany(grainIds: readonly string[]): Promise<GrainRecord[]>
   /** Grains owned by a user, oldest first. */
   listOwnedBy(userId: string): Promise<GrainRecord[]>
   /** Every grain, oldest first. */
@@ -54,7 +56,7 @@ function fromHash (h: Record<string, string>): GrainRecord | undefined {
 export function redisGrainRecordStore (redis: Redis): GrainRecordStore {
   const get = async (grainId: string): Promise<GrainRecord | undefined> => fromHash(await redis.hgetall(keys.grain(grainId)))
   const changes = channelName(redis, keys.grainChanges())
-  const getMany = async (ids: string[]): Promise<GrainRecord[]> =>
+  const getMany = async (ids: readonly string[]): Promise<GrainRecord[]> =>
     (await Promise.all(ids.map(get))).filter((g): g is GrainRecord => g !== undefined)
   return {
     async create (input) {
@@ -68,6 +70,7 @@ export function redisGrainRecordStore (redis: Redis): GrainRecordStore {
       return grain
     },
     get,
+    getMany,
     async listOwnedBy (userId) { return getMany(await redis.zrange(keys.grainsOwned(userId), 0, -1)) },
     async listAll () { return getMany(await redis.zrange(keys.grainsAll(), 0, -1)) },
     async update (grainId, patch) {

@@ -11,7 +11,8 @@ export interface ErrorBody { error: { code: string, message: string } }
 
 export const errorBody = (code: string, message: string): ErrorBody => ({ error: { code, message } })
 
-function statusOf (err: FastifyError): number {
+/** The HTTP status an error answers with: its own if it has one, 400 for a failed validation, else 500. */
+export function statusOf (err: FastifyError): number {
   const status = err.statusCode
   if (typeof status === 'number' && status >= 400 && status < 600) return status
   if (err.validation !== undefined) return 400

@@ -25,8 +25,9 @@
  * ## Sharing (`core/sharing/`)
  *
  * Every write to a grain's sharing keys runs in one Lua script that also
- * INCRs the grain's sharing version and appends to its audit stream, so a
- * reader that sees a version sees every write up to it and none after.
+ * INCRs the grain's sharing version and appends to its audit stream (and to
+ * the installation's, `audit`), so a reader that sees a version sees every
+ * write up to it and none after.
  *
  * | key | type | holds |
  * | --- | --- | --- |
@@ -50,6 +51,12 @@
  * | `app:<appId>` | hash | id, currentVersion, createdAt, updatedAt |
  * | `app:<appId>:versions` | hash | version → JSON `AppVersion` (manifest, imageRef, imageId, createdAt) |
  * | `apps:all` | zset | every appId, scored by createdAt |
+ *
+ * ## Audit (`core/audit.ts`)
+ *
+ * | key | type | holds |
+ * | --- | --- | --- |
+ * | `audit` | stream | the installation's audit log, newest last: one entry per sharing write (appended by the same Lua script as `grain:<grainId>:audit`, plus `grain`), login and admin action (accounts, grain stop and delete); fields action, actor, at, grain, to and details (capped, approximate MAXLEN `AUDIT_MAX_LENGTH`); kept when a grain is deleted |
  */
 
 export const keys = {
@@ -76,6 +83,7 @@ export const keys = {
   app: (appId: string) => `app:${appId}`,
   appVersions: (appId: string) => `app:${appId}:versions`,
   appsAll: () => 'apps:all',
+  audit: () => 'audit',
   grainRun: (grainId: string) => `grain-run:${grainId}`,
   grainRunsLive: () => 'grain-runs:live',
   /** Prefix of every per-grain key other modules keep (shares, links, ...); removed when the grain is deleted. */

@@ -54,3 +54,10 @@ export async function redisAnswers (redis: Redis, timeoutMs = 1000): Promise<boo
     return false
   }
 }
+
+/** A stream entry's flat `[field, value, ...]` list as a record (a repeated field: the last value). */
+export function streamFields (flat: readonly string[]): Record<string, string> {
+  const fields: Record<string, string> = {}
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!
+  return fields
+}

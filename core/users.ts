@@ -27,6 +27,8 @@ export interface UserStore {
   create(input: { username: string, displayName?: string, role?: Role }): Promise<User>
   /** The user, or undefined if no such id. */
   get(userId: string): Promise<User | undefined>
+  /** The users with these ids, by id (each id once; unknown ids are left out). */
+  getMany(userIds: Iterable<string>): Promise<Map<string, User>>
   /** The user with that username (case-insensitive), or undefined. */
   byUsername(username: string): Promise<User | undefined>
   /** Every user, oldest first. */
@@ -57,6 +59,10 @@ return 1`
 
 export function redisUserStore (redis: Redis): UserStore {
   const get = async (userId: string): Promise<User | undefined> => fromHash(await redis.hgetall(keys.user(userId)))
+  const getMany = async (userIds: Iterable<string>): Promise<Map<string, User>> => {
+    const found = await Promise.all([...new Set(userIds)].map(get))
+    return new Map(found.flatMap((u) => u === undefined ? [] : [[u.id, u] as const]))
+  }
   return {
     async create ({ username, displayName, role = 'user' }) {
       const name = username.trim().toLowerCase()
@@ -68,14 +74,13 @@ export function redisUserStore (redis: Redis): UserStore {
       return user
     },
     get,
+    getMany,
     async byUsername (username) {
       const id = await redis.hget(keys.usersByName(), username.trim().toLowerCase())
       return id === null ? undefined : get(id)
     },
     async list () {
-      const ids = await redis.zrange(keys.usersAll(), 0, -1)
-      const users = await Promise.all(ids.map(get))
-      return users.filter((u): u is User => u !== undefined)
+      return [...(await getMany(await redis.zrange(keys.usersAll(), 0, -1))).values()]
     },
     async update (userId, patch) {
       const fields: string[] = []

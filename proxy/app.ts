@@ -10,6 +10,8 @@ import { httpErrors } from '../core/http-errors.js'
 import { channelName, connectRedis, redisAnswers, redisPlugin } from '../core/redis.js'
 import { redisChangeFeed } from '../core/sharing/change-feed.js'
 import type { ProxyConfig } from '../core/settings.js'
+import { adminAuditRoutes } from './api/admin-audit-routes.js'
+import { adminGrainRoutes } from './api/admin-grain-routes.js'
 import { adminRoutes } from './api/admin-routes.js'
 import { oidcRoutes } from './api/oidc-routes.js'
 import { sessionRoutes } from './api/session-routes.js'
@@ -139,6 +141,8 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
     await api.register(authenticate)
     await api.register(sessionRoutes)
     await api.register(adminRoutes)
+    await api.register(adminGrainRoutes)
+    await api.register(adminAuditRoutes)
     await api.register(tokenRoutes)
     await api.register(grainRoutes, { baseHost })
     await api.register(sharingRoutes)

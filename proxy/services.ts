@@ -3,6 +3,7 @@
  * Redis client and decorated as `app.services`.
  */
 import type { Redis } from 'ioredis'
+import { redisAuditLog, type AuditLog } from '../core/audit.js'
 import { redisGrainRecordStore, type GrainRecordStore } from '../core/grain-records.js'
 import { redisUserStore, type UserStore } from '../core/users.js'
 import { redisApiTokenStore, type ApiTokenStore } from './auth/api-tokens.js'
@@ -27,6 +28,8 @@ export interface ProxyServices {
   sharing: SharingService
   apps: AppDirectory
   handoffs: HandoffStore
+  /** The installation's audit log: logins and admin actions are recorded here (sharing writes record themselves). */
+  audit: AuditLog
   /** Ends every way the user is logged in: sessions (shell and grain) and API tokens. */
   logOutEverywhere(userId: string): Promise<void>
 }
@@ -62,6 +65,7 @@ export function makeServices (redis: Redis, opts: ServicesOptions): ProxyService
     sharing: new SharingService({ redis, users, appPermissions: ({ appId }) => appPermissionIds(apps, appId), feed: opts.feed }),
     apps,
     handoffs: redisHandoffStore(redis),
+    audit: redisAuditLog(redis),
     async logOutEverywhere (userId) {
       await Promise.all([sessions.deleteAllFor(userId), apiTokens.revokeAllFor(userId)])
     },

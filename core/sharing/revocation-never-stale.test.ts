@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { redisAuditLog } from '../audit.js'
 import { keys } from '../keys.js'
 import { decodeEdge } from './records.js'
 import { sharingWorld } from '../../test/support/sharing.js'
@@ -68,6 +69,9 @@ test('concurrent shares and revokes from several processes leave a whole, consis
   const version = Number(await w.redis.get(keys.sharingVersion(grain)))
   assert.equal(version, people.length + created.size + revoked, 'one version step per successful write')
   assert.equal(await w.redis.xlen(keys.sharingAudit(grain)), version, 'one audit entry per write')
+  const installation = (await redisAuditLog(w.redis).page(version + 10)).reverse()
+  assert.deepEqual(installation.map((e) => [e.grainId, Number(e.details.version)]), Array.from({ length: version }, (_, i) => [grain, i + 1]),
+    'every write is in the installation\'s audit log too, once, in version order')
 })
 
 test('a share racing the revoke of the sharer\'s own access never commits after it', async (t) => {

@@ -1,13 +1,14 @@
 /**
  * The Lua scripts behind every sharing write and every permission check.
  * Each write runs as one script: it checks its preconditions, changes the
- * keys, INCRs the grain's sharing version and appends to the audit stream,
- * all or nothing. Key names come in through KEYS (built by `core/keys.ts`),
- * never spelled here.
+ * keys, INCRs the grain's sharing version and appends to the grain's audit
+ * stream and to the installation's (`core/audit.ts`, with the grain's id
+ * added), all or nothing. Key names come in through KEYS (built by
+ * `core/keys.ts`), never spelled here.
  *
  * Write scripts share one calling convention:
- *   KEYS[1] version  KEYS[2] shares  KEYS[3] audit  KEYS[4] inbound  KEYS[5] grain record, then their
- *   own keys, and last the grain's change log (so KEYS[#KEYS]);
+ *   KEYS[1] version  KEYS[2] shares  KEYS[3] audit  KEYS[4] inbound  KEYS[5] grain record
+ *   KEYS[6] the installation's audit stream, then their own keys, and last the grain's change log (so KEYS[#KEYS]);
  *   ARGV[1] expected version (`''` = any)  ARGV[2] key prefix of `grains:shared-with:<userId>`
  *   ARGV[3] grainId  ARGV[4] now (ms)  ARGV[5] audit stream cap  ARGV[6] the grain-changes channel,
  *   then their own arguments, then the audit entry's field/value pairs.
@@ -23,6 +24,8 @@
  * version v can catch up by reading the entries after v instead of the whole
  * graph (see LOAD). It is capped; a process too far behind loads in full.
  */
+
+import { AUDIT_MAX_LENGTH } from '../audit.js'
 
 /** Change-log entries kept per grain (approximately). */
 export const CHANGE_LOG_MAX_LENGTH = 2_000
@@ -47,6 +50,9 @@ local function bump(auditFrom)
   fields[#fields + 1] = 'version'
   fields[#fields + 1] = tostring(v)
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', unpack(fields))
+  fields[#fields + 1] = 'grain'
+  fields[#fields + 1] = ARGV[3]
+  redis.call('XADD', KEYS[6], 'MAXLEN', '~', '${AUDIT_MAX_LENGTH}', '*', unpack(fields))
   for i, c in ipairs(changes) do
     redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', '${CHANGE_LOG_MAX_LENGTH}', v .. '-' .. i, 'k', c[1], 'i', c[2], 'v', c[3])
   end
@@ -91,54 +97,54 @@ addEdge(ARGV[7], ARGV[8])
 return bump(9)`
 
 /**
- * Removes one edge. Own KEYS: 6 the redeemers hash of the link it comes from
+ * Removes one edge. Own KEYS: 7 the redeemers hash of the link it comes from
  * (any key if none). Own ARGV: 7 edgeId, 8 redeemer userId (`''` if none); audit from 9.
  */
 export const REMOVE_EDGE = `${PRELUDE}
 local pre = precheck()
 if pre ~= 0 then return pre end
 if not removeEdge(ARGV[7]) then return 0 end
-if ARGV[8] ~= '' then redis.call('HDEL', KEYS[6], ARGV[8]) end
+if ARGV[8] ~= '' then redis.call('HDEL', KEYS[7], ARGV[8]) end
 return bump(9)`
 
 /**
  * Creates a link or an API token: its record, its creator → bearer edge and
- * its secret's lookup key. Own KEYS: 6 records hash (links or tokens), 7 secret key.
+ * its secret's lookup key. Own KEYS: 7 records hash (links or tokens), 8 secret key.
  * Own ARGV: 7 id, 8 record JSON, 9 edgeId, 10 edge value, 11 secret key value,
  * 12 expiry (ms since epoch, `''` = never), 13 change-log kind (`l` link, `t` token); audit from 14.
  */
 export const CREATE_BEARER = `${PRELUDE}
 local pre = precheck()
 if pre ~= 0 then return pre end
-redis.call('HSET', KEYS[6], ARGV[7], ARGV[8])
+redis.call('HSET', KEYS[7], ARGV[7], ARGV[8])
 change(ARGV[13], ARGV[7], ARGV[8])
 addEdge(ARGV[9], ARGV[10])
 if ARGV[12] ~= '' then
-  redis.call('SET', KEYS[7], ARGV[11], 'PXAT', ARGV[12])
+  redis.call('SET', KEYS[8], ARGV[11], 'PXAT', ARGV[12])
 else
-  redis.call('SET', KEYS[7], ARGV[11])
+  redis.call('SET', KEYS[8], ARGV[11])
 end
 return bump(14)`
 
 /**
  * Revokes a link or an API token: its record, its secret, its creator edge and
- * (links) every redeemer's edge. Own KEYS: 6 records hash, 7 redeemers hash
- * (any absent key for tokens), 8 secret key. Own ARGV: 7 id, 8 creator edgeId,
+ * (links) every redeemer's edge. Own KEYS: 7 records hash, 8 redeemers hash
+ * (any absent key for tokens), 9 secret key. Own ARGV: 7 id, 8 creator edgeId,
  * 9 change-log kind (`l` link, `t` token); audit from 10.
  */
 export const REVOKE_BEARER = `${PRELUDE}
 local pre = precheck()
 if pre ~= 0 then return pre end
-if redis.call('HDEL', KEYS[6], ARGV[7]) == 0 then return 0 end
+if redis.call('HDEL', KEYS[7], ARGV[7]) == 0 then return 0 end
 change(ARGV[9], ARGV[7], '')
 removeEdge(ARGV[8])
-for _, edgeId in ipairs(redis.call('HVALS', KEYS[7])) do removeEdge(edgeId) end
-redis.call('DEL', KEYS[7], KEYS[8])
+for _, edgeId in ipairs(redis.call('HVALS', KEYS[8])) do removeEdge(edgeId) end
+redis.call('DEL', KEYS[8], KEYS[9])
 return bump(10)`
 
 /**
  * Redeems a link for a user: one link → user edge, once per user. Own KEYS:
- * 6 links hash, 7 the link's redeemers hash. Own ARGV: 7 linkId, 8 userId,
+ * 7 links hash, 8 the link's redeemers hash. Own ARGV: 7 linkId, 8 userId,
  * 9 edgeId, 10 edge value; audit from 11.
  * Answers {version, edgeId}: the existing edge (version unchanged) if the user
  * already redeemed it; {0, ''} if the link is gone; {-3, ''} if the grain is.
@@ -146,10 +152,10 @@ return bump(10)`
 export const REDEEM_LINK = `${PRELUDE}
 local pre = precheck()
 if pre ~= 0 then return {pre, ''} end
-if redis.call('HEXISTS', KEYS[6], ARGV[7]) == 0 then return {0, ''} end
-local existing = redis.call('HGET', KEYS[7], ARGV[8])
+if redis.call('HEXISTS', KEYS[7], ARGV[7]) == 0 then return {0, ''} end
+local existing = redis.call('HGET', KEYS[8], ARGV[8])
 if existing then return {tonumber(redis.call('GET', KEYS[1]) or '0'), existing} end
-redis.call('HSET', KEYS[7], ARGV[8], ARGV[9])
+redis.call('HSET', KEYS[8], ARGV[8], ARGV[9])
 addEdge(ARGV[9], ARGV[10])
 return {bump(11), ARGV[9]}`
 

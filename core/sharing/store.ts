@@ -1,6 +1,7 @@
 /**
  * The sharing store: a grain's edges, links, API tokens and audit stream in
- * Redis (keys in `core/keys.ts`, "Sharing"). Low level and unopinionated:
+ * Redis (keys in `core/keys.ts`, "Sharing"); every write is also appended to
+ * the installation's audit log (`core/audit.ts`). Low level and unopinionated:
  * it checks no permissions; `SharingService` (./service.ts) decides who may
  * do what and calls this. Every write is one Lua script (./scripts.ts), so
  * concurrent writers never leave half a link or a dangling edge, and every
@@ -9,7 +10,7 @@
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { keys } from '../keys.js'
-import { channelName } from '../redis.js'
+import { channelName, streamFields } from '../redis.js'
 import { grainChangeMessage } from './change-feed.js'
 import { decodeEdge, decodeJson, encodeEdge, type LinkRecord, type ShareEdge, type TokenRecord } from './records.js'
 import { ADD_EDGE, CREATE_BEARER, LOAD, REDEEM_LINK, REMOVE_EDGE, REVOKE_BEARER } from './scripts.js'
@@ -109,7 +110,7 @@ export function redisSharingStore (redis: Redis, opts: { auditMaxLength?: number
     }
   }
   const write = async (grainId: string, script: string, ownKeys: string[], expected: number | undefined, ownArgs: string[], audit: AuditFields): Promise<unknown> => {
-    const keyList = [keys.sharingVersion(grainId), keys.shares(grainId), keys.sharingAudit(grainId), keys.inbound(grainId), keys.grain(grainId), ...ownKeys, keys.sharingChanges(grainId)]
+    const keyList = [keys.sharingVersion(grainId), keys.shares(grainId), keys.sharingAudit(grainId), keys.inbound(grainId), keys.grain(grainId), keys.audit(), ...ownKeys, keys.sharingChanges(grainId)]
     const args = [expected === undefined ? '' : String(expected), sharedWithPrefix, grainId, String(Date.now()), auditMax, changesChannel, ...ownArgs, ...Object.entries(audit).flat()]
     return run(script, keyList, args)
   }
@@ -183,9 +184,7 @@ export function redisSharingStore (redis: Redis, opts: { auditMaxLength?: number
     async audit (grainId, count) {
       const entries = await redis.xrevrange(keys.sharingAudit(grainId), '+', '-', 'COUNT', count)
       return entries.map(([id, flat]) => {
-        const fields: AuditFields = {}
-        for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!
-        const { action = '', actor = '', ...rest } = fields
+        const { action = '', actor = '', ...rest } = streamFields(flat)
         return { id, action, actor, fields: rest }
       })
     },
@@ -213,8 +212,7 @@ export function redisSharingStore (redis: Redis, opts: { auditMaxLength?: number
 
 /** A change-log entry's fields (`k` kind, `i` id, `v` value or `''` for deleted). */
 function decodeChange (flat: string[]): Change {
-  const f: Record<string, string> = {}
-  for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!
+  const f = streamFields(flat)
   const id = f.i ?? ''
   const value = f.v ?? ''
   if (f.k === 'l') return value === '' ? { type: 'link', id } : { type: 'link', id, ...optional(decodeJson<LinkRecord>(value)) }

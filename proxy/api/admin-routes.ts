@@ -1,5 +1,9 @@
 /**
- * Admin: accounts.
+ * Admin: accounts. Admins only (401 anonymous, 403 anyone else); every change
+ * is recorded in the audit log (`user-create`, `user-disable`, `user-enable`,
+ * `user-password`, with the account as its subject). The admin's other
+ * sections: grains in `admin-grain-routes.ts`, the audit log in
+ * `admin-audit-routes.ts`.
  *
  * | route | body | answer |
  * | --- | --- | --- |
@@ -27,7 +31,7 @@ const PasswordBody = Type.Object({ password: Password }, { additionalProperties:
 const UserAnswer = Type.Object({ user: UserSchema })
 
 export async function adminRoutes (app: FastifyInstance): Promise<void> {
-  const { users, passwords } = app.services
+  const { users, passwords, audit } = app.services
   const existing = async (id: string): Promise<User> => {
     const user = await users.get(id)
     if (user === undefined) throw new USER_ERR_NOT_FOUND(id)
@@ -44,11 +48,12 @@ export async function adminRoutes (app: FastifyInstance): Promise<void> {
   app.post<{ Body: Static<typeof CreateBody> }>('/api/admin/users', {
     schema: { tags: ['admin'], summary: 'Create an account', body: CreateBody, response: { 201: UserAnswer, ...errors(400, 401, 403, 409) } },
   }, async (request, reply) => {
-    requireAdmin(request)
+    const admin = requireAdmin(request)
     const { username, displayName, role, password } = request.body
     if (password !== undefined) checkPasswordPolicy(password)
     const user = await users.create({ username, ...(displayName !== undefined ? { displayName } : {}), ...(role !== undefined ? { role } : {}) })
     if (password !== undefined) await passwords.set(user.id, password)
+    await audit.record({ action: 'user-create', actor: admin.id, subject: user.id, details: { role: user.role } })
     return reply.code(201).send({ user: userView(user) })
   })
 
@@ -61,6 +66,7 @@ export async function adminRoutes (app: FastifyInstance): Promise<void> {
       if (disabled && user.id === admin.id) throw new ERR_BAD_REQUEST('you cannot disable your own account')
       await users.update(user.id, { disabled })
       if (disabled) await app.services.logOutEverywhere(user.id)
+      await audit.record({ action: `user-${action}`, actor: admin.id, subject: user.id })
       return { user: userView({ ...user, disabled }) }
     })
   }
@@ -68,10 +74,11 @@ export async function adminRoutes (app: FastifyInstance): Promise<void> {
   app.post<{ Params: IdParams, Body: Static<typeof PasswordBody> }>('/api/admin/users/:id/password', {
     schema: { tags: ['admin'], summary: 'Reset a password (ends all the user\'s sessions)', params: IdParams, body: PasswordBody, response: { 200: UserAnswer, ...errors(400, 401, 403, 404) } },
   }, async (request) => {
-    requireAdmin(request)
+    const admin = requireAdmin(request)
     const user = await existing(request.params.id)
     await passwords.set(user.id, request.body.password)
     await app.services.logOutEverywhere(user.id)
+    await audit.record({ action: 'user-password', actor: admin.id, subject: user.id })
     return { user: userView(user) }
   })
 }

@@ -6,7 +6,7 @@
  * | `GET /api/apps` | | {apps: manifests} |
  * | `POST /api/grains` | {appId, title} | 201 {grain}: created by the control plane, owned by the caller |
  * | `GET /api/grains` | | {grains}: owned and shared with me, each with my permissions |
- * | `DELETE /api/grains/:id` | | 204; owner (or admin) only; container, data and shares go |
+ * | `DELETE /api/grains/:id` | | 204; owner (or admin) only; container, data and shares go (recorded in the audit log) |
  * | `POST /api/grains/:id/session` | {path?} | {url}: a one-time URL (60 s) that opens the grain on its own origin |
  * | `POST /api/links/open` | {secret} | {grainId, url}: opens a sharing link; logged in: redeems it; anonymous: only where link and app allow |
  */
@@ -67,7 +67,7 @@ export async function grainRoutes (app: FastifyInstance, opts: { baseHost: strin
   }, async (request) => {
     const user = requireUser(request)
     const [owned, sharedIds] = await Promise.all([grains.listOwnedBy(user.id), sharing.grainsSharedWith(user.id)])
-    const shared = (await Promise.all(sharedIds.map((id) => grains.get(id)))).filter((g): g is GrainRecord => g !== undefined && g.owner !== user.id)
+    const shared = (await grains.getMany(sharedIds)).filter((g) => g.owner !== user.id)
     const withPermissions = await Promise.all([...owned, ...shared].map(async (g) => ({
       ...g,
       permissions: await sharing.userPermissions(g.id, user.id).catch(() => [] as string[]),
@@ -89,6 +89,7 @@ export async function grainRoutes (app: FastifyInstance, opts: { baseHost: strin
     await sharing.removeGrain(grain.id).catch((err: unknown) => request.log.warn({ err, grainId: grain.id }, 'share cleanup after delete failed'))
     // Every proxy has seen the grain go before the answer.
     await sharing.settle()
+    await app.services.audit.record({ action: 'grain-delete', actor: user.id, grainId: grain.id, details: { title: grain.title } })
     return reply.code(204).send()
   })
 

@@ -15,6 +15,9 @@ export const UserSchema = Type.Object({
 export type UserView = Static<typeof UserSchema>
 export const userView = (u: User): UserView => ({ id: u.id, username: u.username, displayName: u.displayName, role: u.role, disabled: u.disabled, createdAt: u.createdAt })
 
+/** How to name a user to people: the display name, or a placeholder when the account is gone. */
+export const nameOf = (user: User | undefined): string => user?.displayName ?? 'unknown user'
+
 export const IdParams = Type.Object({ id: Type.String({ pattern: '^[a-z2-7]{8,40}$' }) })
 export type IdParams = Static<typeof IdParams>
 

@@ -22,10 +22,15 @@ const LoginBody = Type.Object({ username: Username, password: Password }, { addi
 const SetupBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }), password: Password }, { additionalProperties: false })
 const UserAnswer = Type.Object({ user: UserSchema })
 
-/** Starts a fresh shell session (a new id at every login) and sets its cookie. */
-export async function startShellSession (app: FastifyInstance, reply: FastifyReply, user: User): Promise<void> {
+/**
+ * Starts a fresh shell session (a new id at every login), sets its cookie and
+ * records the login in the audit log; `method` says how (`password`, `setup`,
+ * `oidc:<provider id>`).
+ */
+export async function startShellSession (app: FastifyInstance, reply: FastifyReply, user: User, method: string): Promise<void> {
   const id = await app.services.sessions.create({ userId: user.id, kind: 'shell', displayName: user.displayName })
   reply.header('set-cookie', setCookie(SHELL_COOKIE, id, Math.floor(DEFAULT_SESSION_MAX_AGE_MS / 1000)))
+  await app.services.audit.record({ action: 'login', actor: user.id, details: { method } })
 }
 
 export async function sessionRoutes (app: FastifyInstance): Promise<void> {
@@ -44,7 +49,7 @@ export async function sessionRoutes (app: FastifyInstance): Promise<void> {
     }
     await throttle.succeed(username)
     if (request.auth?.sessionId !== undefined) await sessions.delete(request.auth.sessionId)
-    await startShellSession(app, reply, user)
+    await startShellSession(app, reply, user, 'password')
     return { user: userView(user) }
   })
 
@@ -64,7 +69,7 @@ export async function sessionRoutes (app: FastifyInstance): Promise<void> {
   }, async (request, reply) => {
     const admin = await completeSetup(app.redis, app.services, request.body.token, request.body.password)
     if (admin === undefined) throw new AUTH_ERR_SETUP()
-    await startShellSession(app, reply, admin)
+    await startShellSession(app, reply, admin, 'setup')
     return { user: userView(admin) }
   })
 

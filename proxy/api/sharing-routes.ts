@@ -39,8 +39,8 @@ async function userNames (users: UserStore, graph: AccessGraph): Promise<Record<
   for (const e of graph.edges) principals.add(e.from).add(e.to).add(`user:${e.sharer}`)
   for (const p of graph.principals) principals.add(p.principal)
   const ids = [...principals].filter((p) => p.startsWith('user:')).map((p) => p.slice('user:'.length))
-  const found = await Promise.all(ids.map((id) => users.get(id)))
-  return Object.fromEntries(found.flatMap((u) => u === undefined ? [] : [[`user:${u.id}`, u.displayName]]))
+  const found = await users.getMany(ids)
+  return Object.fromEntries([...found.values()].map((u) => [`user:${u.id}`, u.displayName]))
 }
 
 export async function sharingRoutes (app: FastifyInstance): Promise<void> {

@@ -42,6 +42,15 @@ async function finish (app: FastifyInstance, callback: string, cookie: string) {
   return app.inject({ url: callbackPath(callback), headers: { host: SHELL_HOST, cookie } })
 }
 
+/** A failed login: the browser is sent back to the login screen, logged in as no one; answers the error code it is told. */
+function refused (res: Awaited<ReturnType<FastifyInstance['inject']>>): string {
+  assert.equal(res.statusCode, 302, res.body)
+  const location = String(res.headers.location)
+  assert.match(location, /^\/#\/login\?error=[A-Z_]+$/, 'back to the login screen with an error code, not a JSON page')
+  assert.equal(res.cookies.find((c) => c.name === SHELL_COOKIE), undefined, 'no session')
+  return new URLSearchParams(location.split('?')[1]).get('error')!
+}
+
 test('first OIDC login creates an account (unique username) and logs in; the next login finds it again', async (t) => {
   const { app, op } = await setup(t)
   const admin = await login(app, 'admin', ADMIN_PASSWORD)
@@ -63,6 +72,9 @@ test('first OIDC login creates an account (unique username) and logs in; the nex
   assert.equal((await app.inject({ url: '/api/me', headers: { cookie: `${SHELL_COOKIE}=${session2.value}` } })).json().user.id, me.json().user.id)
   const users = await app.inject({ url: '/api/admin/users', headers: { cookie: admin } })
   assert.equal(users.json().users.length, 2, 'no second account')
+  const logins = (await app.inject({ url: '/api/admin/audit', headers: { cookie: admin } })).json().events
+    .filter((e: { action: string, actor: string }) => e.action === 'login' && e.actor === me.json().user.id)
+  assert.deepEqual(logins.map((e: { actorName: string, details: { method: string } }) => [e.actorName, e.details.method]), [['Alice A.', 'oidc:test'], ['Alice A.', 'oidc:test']], 'both logins are in the audit log')
 })
 
 test('a password user can link an OIDC identity and then log in with either', async (t) => {
@@ -70,7 +82,7 @@ test('a password user can link an OIDC identity and then log in with either', as
   const admin = await login(app, 'admin', ADMIN_PASSWORD)
   op.decide({ account: { sub: 'admin-at-idp', email: 'root@example.org' } })
   const anonymousLink = await app.inject({ url: '/api/session/oidc/test?link=1', headers: { host: SHELL_HOST } })
-  assert.equal(anonymousLink.statusCode, 401)
+  assert.equal(refused(anonymousLink), 'ERR_UNAUTHORIZED', 'linking needs a logged-in browser')
   const { callback, flowCookie } = await throughProvider(app, '?link=1', admin)
   const linked = await finish(app, callback, `${admin}; ${flowCookie}`)
   assert.equal(linked.statusCode, 302)
@@ -82,7 +94,7 @@ test('a password user can link an OIDC identity and then log in with either', as
   assert.equal((await app.inject({ url: '/api/me', headers: { cookie: `${SHELL_COOKIE}=${session.value}` } })).json().user.username, 'admin')
 })
 
-test('wrong state, a replayed callback, a missing flow cookie and a tampered issuer are refused', async (t) => {
+test('wrong state, a replayed callback, a missing flow cookie and a tampered issuer send the browser back to log in', async (t) => {
   const { app, op } = await setup(t)
   op.decide({ account: { sub: 'bob-sub', preferred_username: 'bob' } })
 
@@ -90,46 +102,40 @@ test('wrong state, a replayed callback, a missing flow cookie and a tampered iss
   const wrongState = new URL(a.callback)
   wrongState.searchParams.set('state', 'forged-state')
   const res1 = await finish(app, wrongState.href, a.flowCookie)
-  assert.equal(res1.statusCode, 400)
-  assert.equal(res1.json().error.code, 'OIDC_ERR_FAILED')
-  assert.equal(res1.cookies.find((c) => c.name === SHELL_COOKIE), undefined)
-  assert.equal((await finish(app, a.callback, a.flowCookie)).statusCode, 400, 'a failed flow cannot be retried')
+  assert.equal(refused(res1), 'OIDC_ERR_FAILED')
+  assert.ok(res1.cookies.some((c) => c.name === OIDC_FLOW_COOKIE && c.value === ''), 'the flow cookie is cleared')
+  assert.equal(refused(await finish(app, a.callback, a.flowCookie)), 'OIDC_ERR_EXPIRED', 'a failed flow cannot be retried')
 
   const b = await throughProvider(app)
   assert.equal((await finish(app, b.callback, b.flowCookie)).statusCode, 302)
-  const replay = await finish(app, b.callback, b.flowCookie)
-  assert.equal(replay.statusCode, 400, 'replayed code')
-  assert.match(replay.json().error.message, /already used or has expired/)
+  assert.equal(refused(await finish(app, b.callback, b.flowCookie)), 'OIDC_ERR_EXPIRED', 'replayed code')
 
   const c = await throughProvider(app)
-  assert.equal((await finish(app, c.callback, '')).statusCode, 400, 'no flow cookie: a callback link sent to someone else logs no one in')
+  assert.equal(refused(await finish(app, c.callback, '')), 'OIDC_ERR_EXPIRED', 'no flow cookie: a callback link sent to someone else logs no one in')
   const d = await throughProvider(app)
   const stolen = await throughProvider(app)
-  assert.equal((await finish(app, stolen.callback, d.flowCookie)).statusCode, 400, "another browser's code with my flow")
+  assert.equal(refused(await finish(app, stolen.callback, d.flowCookie)), 'OIDC_ERR_FAILED', "another browser's code with my flow")
 
   const e = await throughProvider(app)
   const wrongIss = new URL(e.callback)
   wrongIss.searchParams.set('iss', 'https://evil.example')
-  assert.equal((await finish(app, wrongIss.href, e.flowCookie)).statusCode, 400)
+  assert.equal(refused(await finish(app, wrongIss.href, e.flowCookie)), 'OIDC_ERR_FAILED')
 })
 
-test('denied consent ends with a clear 400 and no session', async (t) => {
+test('denied consent sends the browser back to the login screen saying so, with no session', async (t) => {
   const { app, op } = await setup(t)
   op.decide({ deny: true })
   const { callback, flowCookie } = await throughProvider(app)
   assert.equal(new URL(callback).searchParams.get('error'), 'access_denied')
-  const res = await finish(app, callback, flowCookie)
-  assert.equal(res.statusCode, 400)
-  assert.deepEqual(res.json().error, { code: 'OIDC_ERR_FAILED', message: 'login with the provider failed: access was denied at the provider' })
-  assert.equal(res.cookies.find((c) => c.name === SHELL_COOKIE), undefined)
+  assert.equal(refused(await finish(app, callback, flowCookie)), 'OIDC_ERR_DENIED')
 })
 
-test('unknown provider is 404; an unreachable issuer is 503; next cannot leave our origin', async (t) => {
+test('unknown provider, an unreachable issuer and a malformed provider id go back to log in; next cannot leave our origin', async (t) => {
   const { app, op } = await setup(t)
-  assert.equal((await app.inject({ url: '/api/session/oidc/nope', headers: { host: SHELL_HOST } })).statusCode, 404)
-  assert.equal((await app.inject({ url: '/api/session/oidc/nope/callback?code=x&state=y', headers: { host: SHELL_HOST } })).statusCode, 404)
-  const gone = await app.inject({ url: '/api/session/oidc/gone', headers: { host: SHELL_HOST } })
-  assert.equal(gone.statusCode, 503)
+  assert.equal(refused(await app.inject({ url: '/api/session/oidc/nope', headers: { host: SHELL_HOST } })), 'OIDC_ERR_UNKNOWN_PROVIDER')
+  assert.equal(refused(await app.inject({ url: '/api/session/oidc/nope/callback?code=x&state=y', headers: { host: SHELL_HOST } })), 'OIDC_ERR_UNKNOWN_PROVIDER')
+  assert.equal(refused(await app.inject({ url: '/api/session/oidc/Not%20An%20Id/callback', headers: { host: SHELL_HOST } })), 'ERR_BAD_REQUEST')
+  assert.equal(refused(await app.inject({ url: '/api/session/oidc/gone', headers: { host: SHELL_HOST } })), 'ERR_UNAVAILABLE')
   assert.equal((await app.inject({ url: '/api/session/providers' })).json().providers.length, 2)
 
   op.decide({ account: { sub: 'carol-sub', preferred_username: 'carol' } })

@@ -8,7 +8,9 @@
  */
 import type { Redis } from 'ioredis'
 import * as client from 'openid-client'
-import { ERR_CONFLICT, ERR_FORBIDDEN, ERR_UNAVAILABLE, OIDC_ERR_ALREADY_LINKED, OIDC_ERR_FAILED, OIDC_ERR_UNKNOWN_PROVIDER } from '../../core/errors.js'
+import {
+  AUTH_ERR_DISABLED, ERR_CONFLICT, ERR_UNAVAILABLE, OIDC_ERR_ALREADY_LINKED, OIDC_ERR_DENIED, OIDC_ERR_EXPIRED, OIDC_ERR_FAILED, OIDC_ERR_UNKNOWN_PROVIDER,
+} from '../../core/errors.js'
 import { randomId } from '../../core/ids.js'
 import { proxyKeys } from '../../core/keys.js'
 import { USERNAME_PATTERN, type User, type UserStore } from '../../core/users.js'
@@ -28,7 +30,9 @@ export interface OidcLogin {
   /**
    * Finishes a flow from the callback URL: consumes the flow (a second call with the same flow fails), checks
    * state, nonce, PKCE and issuer, and returns the account to log in (created on first login, or the linked one).
-   * Throws OIDC_ERR_FAILED (400) for any refused or broken response, including a user who denied consent.
+   * Throws OIDC_ERR_EXPIRED (no flow in this browser, or one already used or expired), OIDC_ERR_DENIED (the user
+   * said no at the provider), OIDC_ERR_FAILED (any other refused or broken response), OIDC_ERR_ALREADY_LINKED,
+   * AUTH_ERR_DISABLED, OIDC_ERR_UNKNOWN_PROVIDER or ERR_UNAVAILABLE.
    */
   finish(providerId: string, flowId: string | undefined, callbackUrl: URL): Promise<{ user: User, next: string, linked: boolean }>
 }
@@ -108,11 +112,11 @@ export function oidcLogin (opts: OidcLoginOptions): OidcLogin {
 
     async finish (providerId, flowId, callbackUrl) {
       const p = provider(providerId)
-      if (flowId === undefined || !/^[a-z2-7]{32}$/.test(flowId)) throw new OIDC_ERR_FAILED('no login in progress in this browser (cookies off, or it took over 10 minutes)')
+      if (flowId === undefined || !/^[a-z2-7]{32}$/.test(flowId)) throw new OIDC_ERR_EXPIRED('no login in progress in this browser (cookies off, or it took over 10 minutes)')
       const res = await opts.redis.multi().hgetall(proxyKeys.oidcFlow(flowId)).del(proxyKeys.oidcFlow(flowId)).exec()
       const flow = res?.[0]?.[1] as Partial<OidcFlow> | undefined
       if (flow?.state === undefined || flow.provider !== providerId || flow.nonce === undefined || flow.codeVerifier === undefined || flow.redirectUri === undefined) {
-        throw new OIDC_ERR_FAILED('this login was already used or has expired; start again')
+        throw new OIDC_ERR_EXPIRED('this login was already used or has expired')
       }
       const config = await configuration(p)
       // The provider answers to the redirect URI it was given; rebuild it so the host we were reached at cannot matter.
@@ -129,7 +133,8 @@ export function oidcLogin (opts: OidcLoginOptions): OidcLogin {
         }
       } catch (err) {
         const e = err as { error?: unknown, error_description?: unknown, message?: string }
-        const reason = e.error === 'access_denied' ? 'access was denied at the provider' : typeof e.error_description === 'string' ? e.error_description : (e.message ?? 'invalid response')
+        if (e.error === 'access_denied') throw new OIDC_ERR_DENIED({ cause: err })
+        const reason = typeof e.error_description === 'string' ? e.error_description : (e.message ?? 'invalid response')
         throw new OIDC_ERR_FAILED(reason.slice(0, 200), { cause: err })
       }
       const issuer = config.serverMetadata().issuer
@@ -139,7 +144,7 @@ export function oidcLogin (opts: OidcLoginOptions): OidcLogin {
       if (flow.linkTo !== undefined) {
         if (owner !== null && owner !== flow.linkTo) throw new OIDC_ERR_ALREADY_LINKED()
         const user = await opts.users.get(flow.linkTo)
-        if (user === undefined || user.disabled) throw new ERR_FORBIDDEN('this account is disabled')
+        if (user === undefined || user.disabled) throw new AUTH_ERR_DISABLED()
         await recordIdentity(opts.redis, user.id, issuer, sub, p.id, owner === null)
         return { user, next: flow.next ?? '/', linked: true }
       }
@@ -148,7 +153,7 @@ export function oidcLogin (opts: OidcLoginOptions): OidcLogin {
         user = await createAccount(claims)
         await recordIdentity(opts.redis, user.id, issuer, sub, p.id, true)
       }
-      if (user.disabled) throw new ERR_FORBIDDEN('this account is disabled')
+      if (user.disabled) throw new AUTH_ERR_DISABLED()
       return { user, next: flow.next ?? '/', linked: false }
     },
   }

@@ -2,12 +2,14 @@
  * A stand-in grain for proxy tests: a real HTTP server on loopback that
  * answers every request with what it received (method, URL, raw headers,
  * body), plus a WebSocket echo, and a control plane double of our own
- * internal API that "wakes" grains by answering this server's address.
+ * internal API that "wakes" grains by answering this server's address, and
+ * keeps their run states as the real one does (woken: running; stopped: stopped).
  */
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { TestContext } from 'node:test'
 import { WebSocketServer } from 'ws'
+import type { GrainRunState, GrainState } from '../../core/control-plane-protocol.js'
 import type { ControlPlaneClient } from '../control-plane-client.js'
 
 export interface Seen { method: string, url: string, rawHeaders: string[], headers: IncomingHttpHeaders, body: string }
@@ -52,6 +54,10 @@ export interface ControlPlaneDouble extends ControlPlaneClient {
   accessReports: string[][]
   /** What `DELETE /grains/:id` does (the real control plane deletes the grain record); unset: unexpected. */
   deleteGrain?: (grainId: string) => Promise<void>
+  /** Run states of the grains it has handled (`GET /grains/states`); others are stopped. */
+  states: Map<string, GrainRunState>
+  /** Grains it was asked to stop (`POST /grains/:id/stop`), in order. */
+  stops: string[]
 }
 
 export function controlPlaneDouble (port: number): ControlPlaneDouble {
@@ -60,19 +66,34 @@ export function controlPlaneDouble (port: number): ControlPlaneDouble {
     wakeDelayMs: 0,
     wakes: [],
     accessReports: [],
+    states: new Map(),
+    stops: [],
     health: async () => ({ ok: true, redis: true, docker: true }),
     call: async <T>(method: string, path: string, body?: unknown) => {
       const wake = /^\/grains\/([a-z2-7]+)\/wake$/.exec(path)
       if (method === 'POST' && wake !== null) {
         cp.wakes.push(wake[1]!)
         await new Promise((resolve) => setTimeout(resolve, cp.wakeDelayMs))
-        if (cp.wakeFailure !== undefined) return { status: 503, body: { error: { code: 'GRAIN_ERR_START_FAILED', message: cp.wakeFailure } } as T }
+        if (cp.wakeFailure !== undefined) {
+          cp.states.set(wake[1]!, 'failed')
+          return { status: 503, body: { error: { code: 'GRAIN_ERR_START_FAILED', message: cp.wakeFailure } } as T }
+        }
+        cp.states.set(wake[1]!, 'running')
         return { status: 200, body: { host: '127.0.0.1', port: cp.port } as T }
       }
       const del = /^\/grains\/([a-z2-7]+)$/.exec(path)
       if (method === 'DELETE' && del !== null && cp.deleteGrain !== undefined) {
         await cp.deleteGrain(del[1]!)
         return { status: 204, body: undefined as T }
+      }
+      const stop = /^\/grains\/([a-z2-7]+)\/stop$/.exec(path)
+      if (method === 'POST' && stop !== null) {
+        cp.stops.push(stop[1]!)
+        if (cp.states.has(stop[1]!)) cp.states.set(stop[1]!, 'stopped')
+        return { status: 204, body: undefined as T }
+      }
+      if (method === 'GET' && path === '/grains/states') {
+        return { status: 200, body: [...cp.states].map(([grainId, state]): GrainState => ({ grainId, state })) as T }
       }
       if (method === 'POST' && path === '/access') {
         cp.accessReports.push((body as { grainIds: string[] }).grainIds)

@@ -218,8 +218,10 @@ export const api = {
       return call('POST', '/api/apps', body)
     },
     removeApp: (id, force = false) => call('DELETE', `/api/apps/${encodeURIComponent(id)}${force ? '?force=true' : ''}`),
-    grains: async () => list(await call('GET', '/api/admin/grains'), 'grains'),
+    /** Every grain: {id, title, appId, appVersion, owner, ownerUsername, ownerName, state, reason?, createdAt, lastUsedAt}, live ones first. */
+    grains: async () => (await call('GET', '/api/admin/grains')).grains,
     stopGrain: (id) => call('POST', `/api/admin/grains/${encodeURIComponent(id)}/stop`, {}),
-    audit: async () => list(await call('GET', '/api/admin/audit'), 'events', 'audit'),
+    /** One page of the audit log, newest first: {events, next?}; pass `next` to get the page after. */
+    audit: (before) => call('GET', `/api/admin/audit${before ? `?before=${encodeURIComponent(before)}` : ''}`),
   },
 }

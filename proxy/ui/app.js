@@ -1,4 +1,4 @@
-/* global history, location, sessionStorage */
+/* global history, location, sessionStorage, URLSearchParams */
 // Granary's shell: the single page served at `/`, hash-routed.
 //
 // Why plain ES modules and no framework: the shell is a handful of screens
@@ -12,10 +12,12 @@
 // modals with focus trapping and Escape for free.
 //
 // Routes: #/login, #/grains, #/grain/<id>, #/admin[/<tab>], #/link/<token>.
+// A route may end in `?name=value&...`: `#/login?error=<code>` is where a
+// failed OpenID Connect login lands (proxy/api/oidc-routes.ts).
 
 import { api } from './api.js'
 import { announce, h, replace } from './h.js'
-import { renderLogin } from './screens/login.js'
+import { providerLoginMessage, renderLogin } from './screens/login.js'
 import { renderGrains } from './screens/grains.js'
 import { renderGrain } from './screens/grain.js'
 import { renderAdmin } from './screens/admin.js'
@@ -70,8 +72,10 @@ async function route () {
   const id = ++state.renderId
   if (typeof state.cleanup === 'function') state.cleanup()
   state.cleanup = null
-  const [, screen = 'grains', ...rest] = location.hash.replace(/^#/, '').split('/')
+  const [path, query = ''] = location.hash.replace(/^#/, '').split('?')
+  const [, screen = 'grains', ...rest] = path.split('/')
   const param = rest.map(decodeURIComponent).join('/')
+  const params = new URLSearchParams(query)
   if (state.me === null && screen !== 'login' && screen !== 'link') {
     sessionStorage.setItem('granary.after-login', location.hash)
     location.replace('#/login')
@@ -79,13 +83,15 @@ async function route () {
   }
   if (state.me !== null && screen === 'login') {
     location.replace('#/grains')
+    // Linking another identity fails back to here while logged in: still say why.
+    if (params.has('error')) announce(providerLoginMessage(params.get('error')), 'error')
     return
   }
   renderNav()
   document.body.dataset.screen = screen
   try {
     let cleanup
-    if (screen === 'login') cleanup = await renderLogin(ctx)
+    if (screen === 'login') cleanup = await renderLogin(ctx, params)
     else if (screen === 'grain' && param) cleanup = await renderGrain(ctx, param)
     else if (screen === 'admin' && state.me.role === 'admin') cleanup = await renderAdmin(ctx, param || 'users')
     else if (screen === 'link' && param) cleanup = await renderLink(ctx, param)

@@ -2,9 +2,11 @@
  * A real OpenID Connect provider (panva's oidc-provider) on loopback for
  * login tests. Its interaction step is driven by the test: `decide` says,
  * for each login, which account logs in or that the user denies consent.
+ * `providerHandler` is the provider itself, also served over HTTPS for
+ * browser tests (`test/browser/support/oidc.ts`).
  */
 import { generateKeyPairSync } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Provider from 'oidc-provider'
 
@@ -15,21 +17,24 @@ export interface TestOidcProvider {
   issuer: string
   clientId: string
   clientSecret: string
-  /** What the next interactions answer (default: log in as the first account given). */
+  /** What the next interactions answer (until the first call: deny). */
   decide: (d: Decision) => void
   close: () => Promise<void>
 }
 
-export async function startOidcProvider (redirectUris: string[]): Promise<TestOidcProvider> {
-  const server: Server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+/** The client every test provider knows. */
+export interface TestClient { clientId: string, clientSecret: string, redirectUris: string[] }
+
+/**
+ * A request handler serving a real oidc-provider at `issuer` for one client.
+ * Its interaction step (login and consent) has no page: it answers at once
+ * with `decision()`, logging in as that account with every scope granted, or
+ * denying access as a person who says no would.
+ */
+export function providerHandler (issuer: string, client: TestClient, decision: () => Decision): (req: IncomingMessage, res: ServerResponse) => void {
   const accounts = new Map<string, TestAccount>()
-  let decision: Decision = { deny: true }
-  const clientId = 'granary-test'
-  const clientSecret = 'granary-test-secret-0123456789abcdef'
   const provider = new Provider(issuer, {
-    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: redirectUris, grant_types: ['authorization_code'], response_types: ['code'] }],
+    clients: [{ client_id: client.clientId, client_secret: client.clientSecret, redirect_uris: client.redirectUris, grant_types: ['authorization_code'], response_types: ['code'] }],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'] },
     findAccount: async (_ctx: unknown, sub: string) => {
       const a = accounts.get(sub)
@@ -40,28 +45,38 @@ export async function startOidcProvider (redirectUris: string[]): Promise<TestOi
     cookies: { keys: ['test-cookie-key-0123456789'] },
     jwks: { keys: [{ ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'test', alg: 'RS256', use: 'sig' }] },
   })
+  provider.proxy = false
   provider.on('server_error', () => { /* surfaced to the test through the failed login */ })
   const callback = provider.callback()
-  server.on('request', (req, res) => {
+  return (req, res) => {
     if (req.url?.startsWith('/interaction/') !== true) return callback(req, res)
     void (async () => {
       const details = await provider.interactionDetails(req, res)
-      if ('deny' in decision) {
+      const d = decision()
+      if ('deny' in d) {
         await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'the user said no' }, { mergeWithLastSubmission: false })
         return
       }
-      const account = decision.account
-      accounts.set(account.sub, account)
-      const grant = new provider.Grant({ accountId: account.sub, clientId: details.params.client_id })
+      accounts.set(d.account.sub, d.account)
+      const grant = new provider.Grant({ accountId: d.account.sub, clientId: details.params.client_id })
       grant.addOIDCScope('openid email profile')
       const grantId = await grant.save()
-      await provider.interactionFinished(req, res, { login: { accountId: account.sub }, consent: { grantId } }, { mergeWithLastSubmission: false })
+      await provider.interactionFinished(req, res, { login: { accountId: d.account.sub }, consent: { grantId } }, { mergeWithLastSubmission: false })
     })().catch((err: unknown) => { res.statusCode = 500; res.end(String(err)) })
-  })
+  }
+}
+
+export async function startOidcProvider (redirectUris: string[]): Promise<TestOidcProvider> {
+  const server: Server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  let decision: Decision = { deny: true }
+  const client = { clientId: 'granary-test', clientSecret: 'granary-test-secret-0123456789abcdef', redirectUris }
+  server.on('request', providerHandler(issuer, client, () => decision))
   return {
     issuer,
-    clientId,
-    clientSecret,
+    clientId: client.clientId,
+    clientSecret: client.clientSecret,
     decide: (d) => { decision = d },
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
   }

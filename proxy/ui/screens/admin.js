@@ -1,10 +1,12 @@
-/* global setInterval, clearInterval */
 // Admin: users (create, disable, reset password), apps (list, upload a new
 // app or version, remove), running grains (stop), and the audit stream.
 // Shown only to admins; the API checks again on every call.
 import { api } from '../api.js'
 import { openDialog } from '../dialog.js'
-import { ago, announce, appIcon, busy, field, h, replace } from '../h.js'
+import { announce, appIcon, busy, field, h, replace } from '../h.js'
+import { dataTable } from '../table.js'
+import { auditPanel } from './admin-audit.js'
+import { grainsPanel } from './admin-grains.js'
 
 const TABS = [['users', 'Users'], ['apps', 'Apps'], ['grains', 'Running grains'], ['audit', 'Audit']]
 
@@ -17,13 +19,7 @@ export async function renderAdmin (ctx, tab) {
       h('a', { href: `#/admin/${id}`, id: `tab-${id}`, 'aria-current': id === tab ? 'page' : false }, label))),
     panel))
   const render = { users: usersPanel, apps: appsPanel, grains: grainsPanel, audit: auditPanel }[tab]
-  try {
-    return await render(ctx, panel)
-  } catch (err) {
-    // A server without this part of the admin API yet says so plainly, instead of failing the page.
-    if (err.status !== 404 || err.code === 'APP_ERR_NOT_FOUND') throw err
-    replace(panel, h('p', { class: 'empty card' }, 'This server does not offer this section yet.'))
-  }
+  return render(ctx, panel)
 }
 
 async function usersPanel (ctx, panel) {
@@ -66,22 +62,21 @@ async function usersPanel (ctx, panel) {
     },
   })
 
-  replace(panel, form, h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
-    h('caption', { class: 'visually-hidden' }, 'Users'),
-    h('thead', null, h('tr', null, ['Username', 'Name', 'Role', 'Status', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', null, users.map((u) => h('tr', { dataset: { username: u.username, userId: u.id } },
-      h('td', null, u.username), h('td', null, u.displayName), h('td', null, u.role),
-      h('td', null, h('span', { class: `badge ${u.disabled ? 'off' : 'on'}` }, u.disabled ? 'disabled' : 'active')),
-      h('td', null, h('div', { class: 'row-actions' },
-        u.id !== ctx.me.id && h('button', {
-          type: 'button',
-          class: 'small',
-          onclick: (e) => busy(e.currentTarget, async () => {
-            try { await api.admin.setDisabled(u.id, !u.disabled); announce(`${u.username} ${u.disabled ? 'enabled' : 'disabled'}.`) } catch (err) { ctx.fail(err) }
-            await refresh()
-          }),
-        }, u.disabled ? 'Enable' : 'Disable'),
-        h('button', { type: 'button', class: 'small', onclick: () => resetPassword(u) }, 'Reset password')))))))))
+  const table = dataTable({ id: 'admin-users', caption: 'Users', columns: ['Username', 'Name', 'Role', 'Status', { label: 'Actions', hidden: true }] })
+  table.setRows(users.map((u) => h('tr', { dataset: { username: u.username, userId: u.id } },
+    h('td', null, u.username), h('td', null, u.displayName), h('td', null, u.role),
+    h('td', null, h('span', { class: `badge ${u.disabled ? 'off' : 'on'}` }, u.disabled ? 'disabled' : 'active')),
+    h('td', null, h('div', { class: 'row-actions' },
+      u.id !== ctx.me.id && h('button', {
+        type: 'button',
+        class: 'small',
+        onclick: (e) => busy(e.currentTarget, async () => {
+          try { await api.admin.setDisabled(u.id, !u.disabled); announce(`${u.username} ${u.disabled ? 'enabled' : 'disabled'}.`) } catch (err) { ctx.fail(err) }
+          await refresh()
+        }),
+      }, u.disabled ? 'Enable' : 'Disable'),
+      h('button', { type: 'button', class: 'small', onclick: () => resetPassword(u) }, 'Reset password'))))))
+  replace(panel, form, table.element)
 }
 
 async function appsPanel (ctx, panel) {
@@ -128,46 +123,4 @@ async function appsPanel (ctx, panel) {
           })
         },
       }, 'Remove')))))
-}
-
-async function grainsPanel (ctx, panel) {
-  const grains = await api.admin.grains()
-  const refresh = () => grainsPanel(ctx, panel).catch(ctx.fail)
-  replace(panel, grains.length === 0
-    ? h('p', { class: 'empty' }, 'No grains.')
-    : h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
-      h('caption', { class: 'visually-hidden' }, 'Grains'),
-      h('thead', null, h('tr', null, ['Title', 'State', 'App', 'Owner', 'Last used', ''].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', null, grains.map((g) => {
-        const state = g.state?.state ?? g.state ?? 'stopped'
-        return h('tr', { dataset: { grainId: g.id } },
-          h('td', null, g.title), h('td', null, h('span', { class: `badge ${state === 'running' ? 'on' : 'off'}` }, state)),
-          h('td', null, g.appId), h('td', null, g.ownerName ?? g.owner?.username ?? g.owner),
-          h('td', null, ago(g.lastUsedAt)),
-          h('td', null, (state === 'running' || state === 'paused' || state === 'starting') && h('button', {
-            type: 'button',
-            class: 'small',
-            onclick: (e) => busy(e.currentTarget, async () => {
-              try { await api.admin.stopGrain(g.id); announce(`Stopped ${g.title}.`) } catch (err) { ctx.fail(err) }
-              await refresh()
-            }),
-          }, 'Stop')))
-      })))))
-}
-
-async function auditPanel (ctx, panel) {
-  const render = async () => {
-    const events = await api.admin.audit()
-    replace(panel, h('div', { class: 'actions' }, h('button', { type: 'button', onclick: (e) => busy(e.currentTarget, () => render().catch(ctx.fail)) }, 'Refresh')),
-      events.length === 0
-        ? h('p', { class: 'empty' }, 'No events yet.')
-        : h('ol', { class: 'plain rows audit card' }, events.map((ev) => h('li', { class: 'row' },
-          h('time', { datetime: new Date(ev.at ?? ev.time ?? 0).toISOString() }, new Date(ev.at ?? ev.time ?? 0).toLocaleString()),
-          h('span', { class: 'who' }, ev.actorName ?? ev.actor ?? ev.userId ?? 'system'),
-          h('span', null, ev.action ?? ev.type ?? ev.event, ev.grainId ? ` · grain ${ev.grainId}` : '', ev.detail ? ` · ${typeof ev.detail === 'string' ? ev.detail : JSON.stringify(ev.detail)}` : '')))))
-  }
-  await render()
-  // The stream: poll while the tab is open; the cleanup stops it.
-  const timer = setInterval(() => { if (!document.hidden) render().catch(() => {}) }, 5000)
-  return () => clearInterval(timer)
 }

@@ -1,8 +1,28 @@
-/* global URLSearchParams, location, sessionStorage */
+/* global history, sessionStorage */
 // Login: username and password, plus one button per configured OpenID Connect
-// provider. Wrong credentials and a locked-out account get distinct messages.
+// provider. Wrong credentials and a locked-out account get distinct messages,
+// and so does each way a login at a provider can fail.
 import { api } from '../api.js'
 import { busy, field, h, replace } from '../h.js'
+
+/**
+ * What to tell someone whose provider login failed, by the error code the
+ * server sent them back with (`#/login?error=<code>`). Only codes are taken
+ * from the URL, never text: anyone can make a link to this page.
+ */
+const PROVIDER_LOGIN_MESSAGES = {
+  OIDC_ERR_DENIED: 'You did not allow the login at the provider. Try again, or log in with your password.',
+  OIDC_ERR_EXPIRED: 'That login took too long or was already used. Please start again.',
+  OIDC_ERR_FAILED: 'The provider\'s answer could not be verified, so you were not logged in. Please try again.',
+  OIDC_ERR_UNKNOWN_PROVIDER: 'This server has no such login provider.',
+  OIDC_ERR_ALREADY_LINKED: 'That identity already belongs to another Granary account.',
+  AUTH_ERR_DISABLED: 'This account is disabled. Ask an administrator.',
+  ERR_UNAVAILABLE: 'The login provider cannot be reached right now. Try again in a moment.',
+}
+
+export function providerLoginMessage (code) {
+  return Object.hasOwn(PROVIDER_LOGIN_MESSAGES, code) ? PROVIDER_LOGIN_MESSAGES[code] : 'Logging in with the provider did not work. Please try again.'
+}
 
 /** The message shown for a failed login, by status. */
 export function loginErrorMessage (err) {
@@ -15,7 +35,7 @@ export function loginErrorMessage (err) {
   return err.message
 }
 
-export async function renderLogin (ctx) {
+export async function renderLogin (ctx, params = new Map()) {
   const providers = await api.providers()
   // After the provider, come back to where the user was headed (a path on this origin; the proxy checks it).
   const target = sessionStorage.getItem('granary.after-login')
@@ -26,9 +46,10 @@ export async function renderLogin (ctx) {
   const password = h('input', { name: 'password', id: 'password', type: 'password', autocomplete: 'current-password', required: true })
   const submit = h('button', { type: 'submit', class: 'primary wide' }, 'Log in')
 
-  const showError = (text) => {
+  const showError = (text, { fields = true } = {}) => {
     message.textContent = text
     message.hidden = false
+    if (!fields) return
     username.setAttribute('aria-invalid', 'true')
     password.setAttribute('aria-invalid', 'true')
   }
@@ -56,9 +77,13 @@ export async function renderLogin (ctx) {
   message,
   submit)
 
-  // The OpenID callback sends the user back here with `?error=` when it fails.
-  const params = new URLSearchParams(location.search)
-  if (params.get('error')) showError(params.get('error'))
+  // A failed provider login comes back here with `?error=<code>`: say why once
+  // (not again on reload), and leave the password fields unmarked: they were not used.
+  const failed = params.get('error')
+  if (failed) {
+    showError(providerLoginMessage(failed), { fields: false })
+    history.replaceState(null, '', '#/login')
+  }
 
   replace(ctx.main, h('section', { class: 'login card', 'aria-labelledby': 'login-title' },
     h('h1', { id: 'login-title' }, 'Log in to Granary'),
