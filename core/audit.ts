@@ -7,14 +7,15 @@
  *   in the same step as the change and the grain's own audit stream, so the
  *   log never misses a share or a revoke and never shows one that did not happen;
  * - the proxy, through `AuditLog.record`, for logins and admin actions
- *   (accounts, stopping and deleting grains).
+ *   (accounts, stopping and deleting grains), and the `granary` command line
+ *   for the same admin actions (`proxy/admin/`).
  *
  * One entry's fields, all strings:
  *
  * | field | holds |
  * | --- | --- |
  * | `action` | what happened: `share`, `revoke`, `link-create`, `link-redeem`, `link-revoke`, `token-create`, `token-revoke`, `login`, `user-create`, `user-disable`, `user-enable`, `user-password`, `grain-stop`, `grain-delete` |
- * | `actor` | the user id of who did it |
+ * | `actor` | the user id of who did it, or `CLI_ACTOR` (`cli`) for the `granary` command line (user ids are 16 base32 characters, so no user id is ever `cli`) |
  * | `at` | when, ms since the epoch |
  * | `grain` | the grain it concerns, if any |
  * | `to` | the principal it was done to, if any (`user:<id>`, `link:<id>`, `token:<id>`) |
@@ -25,6 +26,13 @@ import type { Redis } from 'ioredis'
 import { keys } from './keys.js'
 import { streamFields } from './redis.js'
 
+/**
+ * The actor of what an admin did on the `granary` command line: whoever runs
+ * it on the server with its settings holds the keys to everything, and the
+ * command has no login to tell admins apart. Shown as "command line".
+ */
+export const CLI_ACTOR = 'cli'
+
 /** Entries kept (approximately: Redis trims whole nodes). The Lua scripts use it too. */
 export const AUDIT_MAX_LENGTH = 100_000
 
@@ -34,7 +42,7 @@ export interface AuditEvent {
   id: string
   at: number
   action: string
-  /** Who did it (a user id). */
+  /** Who did it: a user id, or `CLI_ACTOR`. */
   actor: string
   grainId?: string
   /** The user it was done to, from `to` when that is a user. */

@@ -1,7 +1,8 @@
 /**
  * The shared Redis client as a fastify plugin: decorates `app.redis` and quits
  * it when the app closes. `connectRedis` accepts `redis://`, `rediss://` and
- * `redis+unix:///path.sock` URLs.
+ * `redis+unix:///path.sock` URLs; `openRedis` also waits until it is connected
+ * (what the plugin and the command line use).
  */
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
@@ -34,14 +35,26 @@ export interface RedisPluginOptions {
   autoPipelining?: boolean
 }
 
-export const redisPlugin = fp(async function redisPlugin (app: FastifyInstance, opts: RedisPluginOptions) {
-  const redis = connectRedis(opts.url, { lazyConnect: true, maxRetriesPerRequest: 2, enableAutoPipelining: opts.autoPipelining === true, ...(opts.keyPrefix !== undefined ? { keyPrefix: opts.keyPrefix } : {}) })
+/** The URL without its password, fit for a message. */
+export const redactRedisUrl = (url: string): string => url.replace(/^([a-z+]+:\/\/[^:@/]*:)[^@/]*@/, '$1***@')
+
+/**
+ * A connected client; rejects (naming the URL, without its password) when
+ * Redis does not answer within CONNECT_TIMEOUT_MS. Quit it when done.
+ */
+export async function openRedis (url: string, options: RedisOptions = {}): Promise<Redis> {
+  const redis = connectRedis(url, { maxRetriesPerRequest: 2, ...options, lazyConnect: true })
   try {
     await withTimeout(redis.connect(), CONNECT_TIMEOUT_MS, `Redis did not answer within ${CONNECT_TIMEOUT_MS} ms`)
   } catch (cause) {
     redis.disconnect()
-    throw new Error(`cannot connect to Redis at ${opts.url}`, { cause })
+    throw new Error(`cannot connect to Redis at ${redactRedisUrl(url)}`, { cause })
   }
+  return redis
+}
+
+export const redisPlugin = fp(async function redisPlugin (app: FastifyInstance, opts: RedisPluginOptions) {
+  const redis = await openRedis(opts.url, { enableAutoPipelining: opts.autoPipelining === true, ...(opts.keyPrefix !== undefined ? { keyPrefix: opts.keyPrefix } : {}) })
   app.decorate('redis', redis)
   app.addHook('onClose', async () => { await redis.quit() })
 }, { name: 'granary-redis' })

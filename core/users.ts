@@ -21,9 +21,10 @@ export interface User {
 }
 
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,62}$/
+export const DISPLAY_NAME_MAX = 200
 
 export interface UserStore {
-  /** Creates an account. Throws ERR_CONFLICT if the username is taken, ERR_BAD_REQUEST if it is malformed. Atomic. */
+  /** Creates an account. Throws ERR_CONFLICT if the username is taken, ERR_BAD_REQUEST if it or the display name is malformed. Atomic. */
   create(input: { username: string, displayName?: string, role?: Role }): Promise<User>
   /** The user, or undefined if no such id. */
   get(userId: string): Promise<User | undefined>
@@ -67,6 +68,7 @@ export function redisUserStore (redis: Redis): UserStore {
     async create ({ username, displayName, role = 'user' }) {
       const name = username.trim().toLowerCase()
       if (!USERNAME_PATTERN.test(name)) throw new ERR_BAD_REQUEST(`username must be 1-63 of a-z, 0-9, "_", "." or "-", starting with a letter or digit`)
+      if ((displayName?.trim().length ?? 0) > DISPLAY_NAME_MAX) throw new ERR_BAD_REQUEST(`a display name has at most ${DISPLAY_NAME_MAX} characters`)
       const user: User = { id: randomId(16), username: name, displayName: displayName?.trim() || name, role, disabled: false, createdAt: Date.now() }
       const fields = ['id', user.id, 'username', user.username, 'displayName', user.displayName, 'role', user.role, 'disabled', '0', 'createdAt', String(user.createdAt)]
       const ok = await redis.eval(CREATE_SCRIPT, 3, keys.usersByName(), keys.user(user.id), keys.usersAll(), name, user.id, String(user.createdAt), ...fields)

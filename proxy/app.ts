@@ -37,9 +37,9 @@ import { grainRequests, type GrainRequestHandler } from './grain/grain-requests.
 import { upstreams } from './grain/upstreams.js'
 import { grainSockets } from './grain/websockets.js'
 import { classifyHost } from './http/origins.js'
-import { keys, proxyKeys } from '../core/keys.js'
+import { keys } from '../core/keys.js'
 import { proxyEvents } from './events.js'
-import { makeServices } from './services.js'
+import { makeServices, sessionsEndedChannel } from './services.js'
 import { HSTS_VALUE, hostnameOf, type TlsMaterial } from './tls.js'
 import { uiRoutes } from './ui-plugin.js'
 
@@ -96,7 +96,6 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
   const app = Fastify({ ...base, serverFactory: grainAwareServer(baseHost, opts.tls, () => grainRoute.handle) })
   const providers = opts.oidcProviders ?? parseOidcProviders(opts.config.oidcProviders)
   const redisUrl = opts.redisUrl ?? opts.config.redisUrl
-  const sessionsChannel = (opts.redisKeyPrefix ?? '') + proxyKeys.sessionsEnded()
   const secret = opts.serverSecret ?? randomBytes(32).toString('hex')
   if (redisUrl === undefined) throw new Error('the proxy needs REDIS_URL')
   await app.register(httpErrors)
@@ -124,7 +123,6 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
       sessionTimes: opts.sessionTimes,
       scryptParams: opts.scryptParams,
       feed,
-      sessionsChannel,
     }))
   }, { name: 'granary-services', dependencies: ['granary-redis'] }))
   await app.register(swagger, { openapi: { info: { title: 'Granary API', version: '1' }, components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } } })
@@ -154,7 +152,7 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
 
   const events = await proxyEvents(redisUrl)
   app.addHook('onClose', async () => { await events.close() })
-  await events.on(sessionsChannel, (message) => { app.services.sessions.forget(message) })
+  await events.on(sessionsEndedChannel(app.redis), (message) => { app.services.sessions.forget(message) })
   const grainUpstreams = upstreams(opts.controlPlane, opts.wakeTimeoutMs)
   const reporter = accessReporter(opts.controlPlane, opts.reportIntervalMs, (err) => app.log.warn({ err }, 'access report failed'))
   app.addHook('onClose', async () => { await reporter.close() })

@@ -8,15 +8,17 @@
  *
  * Names are looked up when the log is read, so they are today's names; a
  * deleted grain has no `grainTitle` (but `grain-delete` events keep the title
- * it had in `details.title`).
+ * it had in `details.title`). What admins do on the `granary` command line
+ * (actor `CLI_ACTOR`) is named "command line".
  */
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import type { AuditEvent } from '../../core/audit.js'
+import { CLI_ACTOR, type AuditEvent } from '../../core/audit.js'
 import { requireAdmin } from '../auth/authenticate.js'
 import { errors, nameOf } from './schemas.js'
 
 const DEFAULT_LIMIT = 50
+const CLI_ACTOR_NAME = 'command line'
 const MAX_LIMIT = 200
 
 const AuditQuery = Type.Object({
@@ -28,7 +30,7 @@ const AuditEventSchema = Type.Object({
   id: Type.String({ description: 'unique; events are ordered by it' }),
   at: Type.Integer({ description: 'ms since the epoch' }),
   action: Type.String({ description: 'share, revoke, link-create, link-redeem, link-revoke, token-create, token-revoke, login, user-create, user-disable, user-enable, user-password, grain-stop, grain-delete' }),
-  actor: Type.String({ description: 'user id of who did it' }),
+  actor: Type.String({ description: `user id of who did it, or \`${CLI_ACTOR}\` for the granary command line` }),
   actorName: Type.String(),
   grainId: Type.Optional(Type.String()),
   grainTitle: Type.Optional(Type.String()),
@@ -45,14 +47,14 @@ export async function adminAuditRoutes (app: FastifyInstance): Promise<void> {
   const named = async (events: AuditEvent[]): Promise<AuditEventView[]> => {
     const grainIds = [...new Set(events.flatMap((e) => e.grainId ?? []))]
     const [people, records] = await Promise.all([
-      users.getMany(events.flatMap((e) => e.subject === undefined ? [e.actor] : [e.actor, e.subject])),
+      users.getMany(events.flatMap((e) => e.subject === undefined ? [e.actor] : [e.actor, e.subject]).filter((id) => id !== CLI_ACTOR)),
       grains.getMany(grainIds),
     ])
     const titles = new Map(records.map((g) => [g.id, g.title]))
     return events.map((e) => {
       const grainTitle = e.grainId === undefined ? undefined : titles.get(e.grainId) ?? e.details.title
       return {
-        id: e.id, at: e.at, action: e.action, actor: e.actor, actorName: nameOf(people.get(e.actor)),
+        id: e.id, at: e.at, action: e.action, actor: e.actor, actorName: e.actor === CLI_ACTOR ? CLI_ACTOR_NAME : nameOf(people.get(e.actor)),
         ...(e.grainId !== undefined ? { grainId: e.grainId } : {}),
         ...(grainTitle !== undefined ? { grainTitle } : {}),
         ...(e.subject !== undefined ? { subject: e.subject, subjectName: nameOf(people.get(e.subject)) } : {}),

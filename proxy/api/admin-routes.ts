@@ -1,7 +1,8 @@
 /**
  * Admin: accounts. Admins only (401 anonymous, 403 anyone else); every change
  * is recorded in the audit log (`user-create`, `user-disable`, `user-enable`,
- * `user-password`, with the account as its subject). The admin's other
+ * `user-password`, with the account as its subject); the actions themselves
+ * live in `../admin/accounts.ts`, shared with the command line. The admin's other
  * sections: grains in `admin-grain-routes.ts`, the audit log in
  * `admin-audit-routes.ts`.
  *
@@ -15,15 +16,14 @@
  */
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { ERR_BAD_REQUEST, USER_ERR_NOT_FOUND } from '../../core/errors.js'
-import type { User } from '../../core/users.js'
+import { DISPLAY_NAME_MAX } from '../../core/users.js'
+import { accountById, createAccount, resetPassword, setAccountDisabled } from '../admin/accounts.js'
 import { requireAdmin } from '../auth/authenticate.js'
-import { checkPasswordPolicy } from '../auth/passwords.js'
 import { IdParams, Password, UserSchema, errors, userView } from './schemas.js'
 
 const CreateBody = Type.Object({
   username: Type.String({ minLength: 1, maxLength: 63 }),
-  displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  displayName: Type.Optional(Type.String({ minLength: 1, maxLength: DISPLAY_NAME_MAX })),
   role: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('admin'), Type.Literal('packager')])),
   password: Type.Optional(Password),
 }, { additionalProperties: false })
@@ -31,12 +31,7 @@ const PasswordBody = Type.Object({ password: Password }, { additionalProperties:
 const UserAnswer = Type.Object({ user: UserSchema })
 
 export async function adminRoutes (app: FastifyInstance): Promise<void> {
-  const { users, passwords, audit } = app.services
-  const existing = async (id: string): Promise<User> => {
-    const user = await users.get(id)
-    if (user === undefined) throw new USER_ERR_NOT_FOUND(id)
-    return user
-  }
+  const { users } = app.services
 
   app.get('/api/admin/users', {
     schema: { tags: ['admin'], summary: 'List accounts', response: { 200: Type.Object({ users: Type.Array(UserSchema) }), ...errors(401, 403) } },
@@ -49,11 +44,7 @@ export async function adminRoutes (app: FastifyInstance): Promise<void> {
     schema: { tags: ['admin'], summary: 'Create an account', body: CreateBody, response: { 201: UserAnswer, ...errors(400, 401, 403, 409) } },
   }, async (request, reply) => {
     const admin = requireAdmin(request)
-    const { username, displayName, role, password } = request.body
-    if (password !== undefined) checkPasswordPolicy(password)
-    const user = await users.create({ username, ...(displayName !== undefined ? { displayName } : {}), ...(role !== undefined ? { role } : {}) })
-    if (password !== undefined) await passwords.set(user.id, password)
-    await audit.record({ action: 'user-create', actor: admin.id, subject: user.id, details: { role: user.role } })
+    const user = await createAccount(app.services, admin.id, request.body)
     return reply.code(201).send({ user: userView(user) })
   })
 
@@ -62,12 +53,8 @@ export async function adminRoutes (app: FastifyInstance): Promise<void> {
       schema: { tags: ['admin'], summary: `${action === 'disable' ? 'Disable' : 'Enable'} an account`, params: IdParams, response: { 200: UserAnswer, ...errors(400, 401, 403, 404) } },
     }, async (request) => {
       const admin = requireAdmin(request)
-      const user = await existing(request.params.id)
-      if (disabled && user.id === admin.id) throw new ERR_BAD_REQUEST('you cannot disable your own account')
-      await users.update(user.id, { disabled })
-      if (disabled) await app.services.logOutEverywhere(user.id)
-      await audit.record({ action: `user-${action}`, actor: admin.id, subject: user.id })
-      return { user: userView({ ...user, disabled }) }
+      const user = await setAccountDisabled(app.services, admin.id, await accountById(users, request.params.id), disabled)
+      return { user: userView(user) }
     })
   }
 
@@ -75,10 +62,8 @@ export async function adminRoutes (app: FastifyInstance): Promise<void> {
     schema: { tags: ['admin'], summary: 'Reset a password (ends all the user\'s sessions)', params: IdParams, body: PasswordBody, response: { 200: UserAnswer, ...errors(400, 401, 403, 404) } },
   }, async (request) => {
     const admin = requireAdmin(request)
-    const user = await existing(request.params.id)
-    await passwords.set(user.id, request.body.password)
-    await app.services.logOutEverywhere(user.id)
-    await audit.record({ action: 'user-password', actor: admin.id, subject: user.id })
+    const user = await accountById(users, request.params.id)
+    await resetPassword(app.services, admin.id, user, request.body.password)
     return { user: userView(user) }
   })
 }

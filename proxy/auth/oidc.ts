@@ -13,7 +13,7 @@ import {
 } from '../../core/errors.js'
 import { randomId } from '../../core/ids.js'
 import { proxyKeys } from '../../core/keys.js'
-import { USERNAME_PATTERN, type User, type UserStore } from '../../core/users.js'
+import { DISPLAY_NAME_MAX, USERNAME_PATTERN, type User, type UserStore } from '../../core/users.js'
 import type { OidcProviderConfig } from './oidc-providers.js'
 
 export const FLOW_TTL_S = 600
@@ -79,7 +79,7 @@ export function oidcLogin (opts: OidcLoginOptions): OidcLogin {
 
   const createAccount = async (claims: Record<string, unknown>): Promise<User> => {
     const base = usernameFromClaims(claims)
-    const displayName = typeof claims.name === 'string' && claims.name.trim() !== '' ? claims.name.trim().slice(0, 200) : undefined
+    const displayName = typeof claims.name === 'string' && claims.name.trim() !== '' ? claims.name.trim().slice(0, DISPLAY_NAME_MAX) : undefined
     for (let n = 1; n < 100; n++) {
       const username = n === 1 ? base : `${base.slice(0, 50)}-${n}`
       try {

@@ -45,7 +45,8 @@ const row = (ev) => {
   const at = new Date(ev.at)
   return h('tr', { dataset: { eventId: ev.id, action: ev.action }, tabindex: -1 },
     h('td', null, h('time', { datetime: at.toISOString() }, at.toLocaleString())),
-    h('td', null, h('span', { class: 'who' }, ev.actorName)),
+    // The `granary` command line (actor `cli`, core/audit.ts) is no person: set apart, so no display name can pass for it.
+    h('td', null, h('span', { class: ev.actor === 'cli' ? 'who cli' : 'who' }, ev.actorName)),
     h('td', null, describeEvent(ev)),
     h('td', null, ev.grainId && (ev.grainTitle ?? h('span', { class: 'muted' }, 'a deleted grain'))))
 }
