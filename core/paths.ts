@@ -15,5 +15,7 @@ export const dataPaths = (dataDir: string) => {
     proxyUrl: join(root, 'proxy.url'),
     /** Written by the proxy while the admin has no password: the one-time setup link. */
     setupUrl: join(root, 'setup-url'),
+    /** Where the scripts start a private Redis when REDIS_URL is unset (`provision_redis` in scripts/provision.sh spells it too). */
+    privateRedisSocket: join(root, 'redis', 'redis.sock'),
   }
 }

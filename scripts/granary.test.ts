@@ -2,35 +2,15 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { test, type TestContext } from 'node:test'
+import { test } from 'node:test'
 import YAML from 'yaml'
-import { build } from '../control-plane/app.js'
-import { dataPaths } from '../core/paths.js'
-import { loadControlPlaneConfig } from '../core/settings.js'
 import { saveImageAs } from '../test/support/app-images.js'
+import { cliInstallation } from '../test/support/cli.js'
 import { removeTestResources } from '../test/support/docker.js'
-import { testRedisUrl, testRunId, uniquePrefix } from '../test/support/env.js'
+import { testRunId } from '../test/support/env.js'
 import { runCli } from './granary.js'
 
 const SECRET = 'c'.repeat(64)
-
-/** A control plane on a real socket in a fresh data directory, found by the CLI the usual way. */
-async function installation (t: TestContext) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'granary-cli-'))
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }))
-  const paths = dataPaths(dataDir)
-  writeFileSync(paths.controlPlaneSecret, SECRET + '\n', { mode: 0o600 })
-  const app = await build({ config: loadControlPlaneConfig({}), secret: SECRET, redisUrl: testRedisUrl(), redisKeyPrefix: uniquePrefix() })
-  t.after(() => app.close())
-  await app.listen({ path: paths.controlPlaneSocket })
-  const run = async (...argv: string[]) => {
-    const out: string[] = []
-    const err: string[] = []
-    const code = await runCli(argv, { env: { GRANARY_DATA_DIR: dataDir }, out: (l) => out.push(l), err: (l) => err.push(l) })
-    return { code, out: out.join('\n'), err: err.join('\n') }
-  }
-  return { dataDir, run }
-}
 
 function manifestFile (dir: string, name: string, patch: Record<string, unknown>): string {
   const file = join(dir, name)
@@ -42,7 +22,7 @@ function manifestFile (dir: string, name: string, patch: Record<string, unknown>
 test('granary app publish/list/remove against a running control plane', async (t) => {
   const runId = testRunId()
   t.after(() => removeTestResources(runId))
-  const { dataDir, run } = await installation(t)
+  const { dataDir, run } = await cliInstallation(t)
   const image = await saveImageAs(t, 'granary/notes:local', runId, 'cli-notes', '1.0.0')
 
   const published = await run('app', 'publish', manifestFile(dataDir, 'm.yaml', { image: image.ref }), '--image', image.tarPath)
@@ -65,7 +45,7 @@ test('granary app publish/list/remove against a running control plane', async (t
 })
 
 test('granary refuses an invalid manifest locally, listing every problem, before uploading', async (t) => {
-  const { dataDir, run } = await installation(t)
+  const { dataDir, run } = await cliInstallation(t)
   const res = await run('app', 'publish', manifestFile(dataDir, 'bad.yaml', { version: 'one', port: 99999, extra: true }), '--image', '/nonexistent.tar')
   assert.equal(res.code, 1)
   assert.equal(res.err, `granary: ${join(dataDir, 'bad.yaml')} is not a valid manifest:\n  extra: unknown field\n  port: expected integer to be less or equal to 65535 (grains run as an unprivileged user, so 1024-65535)\n  version: "one" is not a semantic version (e.g. 1.2.0)`)
@@ -74,8 +54,8 @@ test('granary refuses an invalid manifest locally, listing every problem, before
 })
 
 test('granary explains wrong usage and a missing installation', async (t) => {
-  const { run } = await installation(t)
-  for (const argv of [[], ['app'], ['app', 'frobnicate'], ['grain', 'list'], ['app', 'publish'], ['app', 'publish', 'm.yaml'], ['app', 'publish', 'm.yaml', '--image', 'a.tar', '--image-name', 'x'], ['app', 'remove'], ['app', 'list', '--verbose'], ['app', 'publish', 'm.yaml', '--image']]) {
+  const { run } = await cliInstallation(t)
+  for (const argv of [[], ['app'], ['app', 'frobnicate'], ['grain'], ['grain', 'frobnicate'], ['grain', 'list', 'x'], ['grain', 'stop'], ['grain', 'export', 'a', 'b'], ['grain', 'import', '--in', 'x.tar'], ['user'], ['user', 'create'], ['user', 'list', '--all'], ['user', 'enable', 'a', 'b'], ['app', 'publish'], ['app', 'publish', 'm.yaml'], ['app', 'publish', 'm.yaml', '--image', 'a.tar', '--image-name', 'x'], ['app', 'remove'], ['app', 'list', '--verbose'], ['app', 'publish', 'm.yaml', '--image']]) {
     const res = await run(...argv)
     assert.equal(res.code, 2, argv.join(' '))
     assert.match(res.err, /^granary: .+\nusage:/, argv.join(' '))

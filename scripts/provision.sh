@@ -57,6 +57,7 @@ provision_docker() {
 provision_redis() {
   if [ -n "${REDIS_URL:-}" ]; then say "using REDIS_URL"; return 0; fi
   ensure_debian_package redis-server redis-server
+  # core/paths.ts (privateRedisSocket) spells this path too: the granary command line looks there.
   local dir="$GRANARY_DATA_DIR/redis"
   mkdir -p "$dir"
   local sock="$dir/redis.sock"
