@@ -44,11 +44,17 @@ export const redactRedisUrl = (url: string): string => url.replace(/^([a-z+]+:\/
  */
 export async function openRedis (url: string, options: RedisOptions = {}): Promise<Redis> {
   const redis = connectRedis(url, { maxRetriesPerRequest: 2, ...options, lazyConnect: true })
+  // The socket's own error says more than connect()'s rejection ("Connection is closed.").
+  let onError = (_err: Error): void => {}
+  const failed = new Promise<never>((_resolve, reject) => { onError = reject })
+  redis.on('error', onError)
   try {
-    await withTimeout(redis.connect(), CONNECT_TIMEOUT_MS, `Redis did not answer within ${CONNECT_TIMEOUT_MS} ms`)
+    await withTimeout(Promise.race([redis.connect(), failed]), CONNECT_TIMEOUT_MS, `Redis did not answer within ${CONNECT_TIMEOUT_MS} ms`)
   } catch (cause) {
     redis.disconnect()
     throw new Error(`cannot connect to Redis at ${redactRedisUrl(url)}`, { cause })
+  } finally {
+    redis.off('error', onError)
   }
   return redis
 }

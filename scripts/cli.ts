@@ -39,7 +39,11 @@ export class UsageError extends Error {}
 /** Refused here, before asking anything of the installation: exit status 1, with this message. */
 export class CliError extends Error {}
 
-export const mib = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`
+/** A byte count for people: bytes, KiB or MiB. */
+export function byteSize (n: number): string {
+  if (n < 1024) return `${n} bytes`
+  return n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`
+}
 
 /** Picks `--name value` options and `--flag`s out of the arguments. */
 export function parseArgs (args: string[], valued: string[], flags: string[]): { positional: string[], options: Record<string, string>, set: Set<string> } {
@@ -91,6 +95,9 @@ function redisUrl (env: CliIo['env']): string {
 /** Runs `use` with a connected client for the installation's Redis, and quits it afterwards. */
 export async function withRedis<T> (io: CliIo, use: (redis: Redis) => Promise<T>): Promise<T> {
   const redis = await openRedis(redisUrl(io.env), io.redisKeyPrefix !== undefined ? { keyPrefix: io.redisKeyPrefix } : {})
+  // A failure reaches the command that meets it; the client's error event (say, a read
+  // still under way when another part of the command failed and it quit) would only add noise.
+  redis.on('error', () => {})
   try {
     return await use(redis)
   } finally {
@@ -105,13 +112,14 @@ export async function withRedis<T> (io: CliIo, use: (redis: Redis) => Promise<T>
 export function progress (io: CliIo, verb: string, total?: number): { report: (bytes: number) => void, seconds: () => string } {
   const status = io.status ?? io.err
   const started = Date.now()
-  let last = 0
+  // The first line only once it has taken a while: quick transfers show just their result.
+  let last = started
   return {
     report (bytes) {
       const now = Date.now()
       if (now - last < PROGRESS_EVERY_MS) return
       last = now
-      status(total === undefined ? `${verb} ${mib(bytes)}` : `${verb} ${mib(bytes)} of ${mib(total)} (${Math.floor(bytes * 100 / Math.max(total, 1))}%)`)
+      status(total === undefined ? `${verb} ${byteSize(bytes)}` : `${verb} ${byteSize(bytes)} of ${byteSize(total)} (${Math.floor(bytes * 100 / Math.max(total, 1))}%)`)
     },
     seconds: () => ((Date.now() - started) / 1000).toFixed(1),
   }

@@ -26,7 +26,7 @@ import { redisUserStore } from '../core/users.js'
 import { accountByUsername } from '../proxy/admin/accounts.js'
 import { listGrainsWithState, stopGrain } from '../proxy/admin/grains.js'
 import { controlPlaneClient } from '../proxy/control-plane-client.js'
-import { CliError, UsageError, clip, controlPlaneAccess, mib, parseArgs, printable, progress, single, table, utcMinute, withRedis, type CliIo } from './cli.js'
+import { CliError, UsageError, byteSize, clip, controlPlaneAccess, parseArgs, printable, progress, single, table, utcMinute, withRedis, type CliIo } from './cli.js'
 
 /** Titles are cut to this many characters in the list (`grain export` and the admin screen show them whole). */
 const LIST_TITLE_MAX = 40
@@ -73,9 +73,9 @@ async function exportGrain (args: string[], io: CliIo): Promise<void> {
     await pipeline(tar, counter((n) => { bytes = n; shown.report(n) }), sink)
   } catch (err) {
     if (out !== undefined) await rm(out, { force: true })
-    throw new CliError(`the export of ${grain.id} broke off after ${mib(bytes)}: ${(err as Error).message}`)
+    throw new CliError(`the export of ${grain.id} broke off after ${byteSize(bytes)}: ${(err as Error).message}`)
   }
-  io.err(`exported "${printable(grain.title)}" (${grain.appId}@${grain.appVersion}, ${mib(bytes)}) in ${shown.seconds()} s${out === undefined ? '' : ` to ${out}`}; the grain was stopped for it and starts again on its next request`)
+  io.err(`exported "${printable(grain.title)}" (${grain.appId}@${grain.appVersion}, ${byteSize(bytes)}) in ${shown.seconds()} s${out === undefined ? '' : ` to ${out}`}; the grain was stopped for it and starts again on its next request`)
 }
 
 async function importGrain (args: string[], io: CliIo): Promise<void> {
@@ -103,7 +103,7 @@ async function importGrain (args: string[], io: CliIo): Promise<void> {
   tar.on('data', (chunk: Buffer) => { sent += chunk.length; shown.report(sent) })
   const grain = await grainArchiveClient(socket, secret).importGrain({ owner: user.id, tar, ...(size !== undefined ? { size } : {}), ...(title !== undefined ? { title } : {}) })
   io.out(grain.id)
-  io.err(`imported "${printable(grain.title)}" (${grain.appId}@${grain.appVersion}, ${mib(sent)}) in ${shown.seconds()} s as grain ${grain.id}, owned by ${user.username}`)
+  io.err(`imported "${printable(grain.title)}" (${grain.appId}@${grain.appVersion}, ${byteSize(sent)}) in ${shown.seconds()} s as grain ${grain.id}, owned by ${user.username}`)
 }
 
 /** Runs `granary grain <command> ...`. */

@@ -34,7 +34,7 @@ import { pathToFileURL } from 'node:url'
 import { appsClient, type AppsClient } from '../core/apps-client.js'
 import type { AppSummary } from '../core/control-plane-protocol.js'
 import { describeProblem, formatOfFile, parseManifest } from '../core/manifest/validate.js'
-import { CliError, UsageError, controlPlaneAccess, mib, parseArgs, progress, readHiddenLine, reportError, single, type CliIo } from './cli.js'
+import { CliError, UsageError, byteSize, controlPlaneAccess, parseArgs, progress, readHiddenLine, reportError, single, type CliIo } from './cli.js'
 import { runAdmin } from './granary-admin.js'
 import { runGrainCommand } from './granary-grains.js'
 import { runUserCommand } from './granary-users.js'
@@ -93,7 +93,7 @@ async function publish (client: AppsClient, args: string[], io: CliIo): Promise<
     size,
     onProgress (sent) {
       if (sent < size) shown.report(sent)
-      else (io.status ?? io.err)(`uploaded ${mib(size)} in ${shown.seconds()} s; loading it into the engine...`)
+      else (io.status ?? io.err)(`uploaded ${byteSize(size)} in ${shown.seconds()} s; loading it into the engine...`)
     },
   })
 }
