@@ -10,12 +10,13 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
+import { PassThrough, Readable } from 'node:stream'
 import { test, type TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { connectRedis } from '../core/redis.js'
 import { ADMIN_PASSWORD, login, testProxy } from '../proxy/test-support/proxy.js'
 import { cliRunner } from '../test/support/cli.js'
+import { readHiddenLine } from './cli.js'
 import { testRedisUrl, uniquePrefix } from '../test/support/env.js'
 import { waitUntil } from '../test/support/grains.js'
 
@@ -151,4 +152,25 @@ test('granary user refuses passwords as arguments, unknown users and bad input, 
   await refused(['user', 'create', 'erin', '--password-stdin'], 'the two passwords differ; nothing changed', terminal(['first password', 'other password']))
   assert.equal((await runWith(terminal(['typed password', 'typed password']), 'user', 'create', 'erin', '--password-stdin')).code, 0)
   await login(proxy, 'erin', 'typed password')
+})
+
+test('a password typed on a terminal is read in raw mode, shown nowhere, and can be cancelled', async () => {
+  const terminal = () => {
+    const modes: boolean[] = []
+    const input = Object.assign(new PassThrough(), { setRawMode: (raw: boolean) => modes.push(raw) })
+    const shown: string[] = []
+    return { input, modes, shown, write: (text: string) => { shown.push(text) } }
+  }
+  const typed = terminal()
+  const line = readHiddenLine(typed.input, typed.write, 'password: ')
+  typed.input.write('secret\u007fT pass')
+  typed.input.write('word\rignored')
+  assert.equal(await line, 'secreT password', 'backspace removes a character; Enter ends the line')
+  assert.deepEqual([typed.modes, typed.shown], [[true, false], ['password: ', '\n']], 'raw mode on, then off again; nothing typed was shown')
+
+  const cancelled = terminal()
+  const never = readHiddenLine(cancelled.input, cancelled.write, 'password: ')
+  cancelled.input.write('abc\u0003')
+  await assert.rejects(never, /^Error: cancelled$/)
+  assert.deepEqual(cancelled.modes, [true, false])
 })

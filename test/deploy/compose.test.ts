@@ -96,6 +96,20 @@ async function checkState (stack: ComposeStack, state: State, when: string): Pro
 }
 
 /**
+ * The admin command line, run in the control-plane container the way
+ * README.md tells admins to: the compiled command finds Redis and the control
+ * plane through the container's own settings.
+ */
+async function checkAdminCommandLine (stack: ComposeStack, state: State): Promise<void> {
+  const granary = (...args: string[]) => stack.compose('exec', '-T', 'control-plane', 'node', 'dist/scripts/granary.js', ...args)
+  assert.match(await granary('user', 'create', 'carol', '--role', 'packager'), /^created carol \(packager\)$/m)
+  const users = await granary('user', 'list')
+  assert.match(users, /^admin\s+admin\s+active\s+set\s/m, 'Redis reached: the proxy made the admin')
+  assert.match(users, /^carol\s+packager\s+active\s+none\s/m)
+  assert.match(await granary('grain', 'list'), new RegExp(`^${state.grainId}\\s+Shopping\\s+notes@1\\.0\\.0\\s+alice\\s+stopped\\s`, 'm'), 'the control plane reached')
+}
+
+/**
  * A real grain (running, on the grain network) tries to connect to a host
  * service listening on all addresses, through the host's address on the grain
  * bridge. The grain-firewall service's rule is what stops it: with the service
@@ -170,9 +184,10 @@ test('docker compose: up, state survives down/up, backup, wipe, restore', { time
   assert.equal(await grainsBlockedFromHost(bridge), true, `the host's iptables hold the rule for the grain bridge ${bridge}`)
 
   const state = await writeState(stack)
+  await checkAdminCommandLine(stack, state)
   const api = await writeThroughApi(stack.httpsPort)
   const proxySecret = readFileSync(join(stack.dataDir, 'proxy.secret'), 'utf8')
-  lap('written through the API')
+  lap('written through the API and the admin command line')
   await stack.compose('down')
   assert.equal(await grainsBlockedFromHost(bridge), false, '`down` removes the grain firewall rule')
   await stack.compose('up', '-d')
