@@ -14,7 +14,7 @@ import { PassThrough, Readable } from 'node:stream'
 import { test, type TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { connectRedis } from '../core/redis.js'
-import { ADMIN_PASSWORD, login, testProxy } from '../proxy/test-support/proxy.js'
+import { ADMIN_PASSWORD, login, sameOrigin, testProxy } from '../proxy/test-support/proxy.js'
 import { cliRunner } from '../test/support/cli.js'
 import { readHiddenLine } from './cli.js'
 import { testRedisUrl, uniquePrefix } from '../test/support/env.js'
@@ -152,6 +152,18 @@ test('granary user refuses passwords as arguments, unknown users and bad input, 
   await refused(['user', 'create', 'erin', '--password-stdin'], 'the two passwords differ; nothing changed', terminal(['first password', 'other password']))
   assert.equal((await runWith(terminal(['typed password', 'typed password']), 'user', 'create', 'erin', '--password-stdin')).code, 0)
   await login(proxy, 'erin', 'typed password')
+})
+
+test('granary user password admin retires a setup link nobody used', async (t) => {
+  const prefix = uniquePrefix()
+  const proxy = await testProxy(t, { redisKeyPrefix: prefix, env: { ADMIN_PASSWORD: '' } })
+  const token = proxy.setupToken
+  assert.ok(token !== undefined)
+  const { code } = await cliRunner({ REDIS_URL: testRedisUrl() }, prefix).runWith({ stdin: Readable.from(['lost the link 1\n']) }, 'user', 'password', 'admin', '--password-stdin')
+  assert.equal(code, 0)
+  const late = await proxy.inject({ method: 'POST', url: '/api/setup', headers: sameOrigin, payload: { token, password: 'someone else 1' } })
+  assert.equal(late.statusCode, 403, 'the old link cannot replace the password the admin set')
+  await login(proxy, 'admin', 'lost the link 1')
 })
 
 test('a password typed on a terminal is read in raw mode, shown nowhere, and can be cancelled', async () => {

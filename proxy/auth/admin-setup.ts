@@ -37,11 +37,17 @@ export async function ensureAdmin (redis: Redis, services: ProxyServices, adminP
   return { setupToken }
 }
 
-/** Uses the setup token once: sets the admin's password and returns the admin, or undefined if the token is not the current one. */
+/** Uses the setup token once: sets the admin's password and returns the admin, or undefined if the token is not the current one or the admin already has a password. */
 export async function completeSetup (redis: Redis, services: ProxyServices, token: string, password: string): Promise<User | undefined> {
   checkPasswordPolicy(password)
   const admin = await services.users.byUsername(ADMIN_USERNAME)
   if (admin === undefined) return undefined
+  // The link is for the first password only: one set meanwhile another way
+  // (`granary user password admin`, another admin) retires it.
+  if (await services.passwords.has(admin.id)) {
+    await redis.del(proxyKeys.adminSetup())
+    return undefined
+  }
   // Compare-and-delete in one step: two visitors with the link cannot both win.
   const won = await redis.eval(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`, 1, proxyKeys.adminSetup(), hashSecret(token))
   if (won !== 1) return undefined
