@@ -51,7 +51,11 @@ export interface ServicesOptions {
 
 export function makeServices (redis: Redis, opts: ServicesOptions): ProxyServices {
   const { controlPlane, apps } = opts
-  const sessions = cachingSessionStore(redisSessionStore(redis, opts.sessionTimes), async (message) => { await redis.publish(opts.sessionsChannel, message) })
+  // Ending sessions returns once every proxy has dropped them from its cache.
+  const sessions = cachingSessionStore(redisSessionStore(redis, opts.sessionTimes), async (message) => {
+    await redis.publish(opts.sessionsChannel, message)
+    await opts.feed.settle()
+  })
   const users = redisUserStore(redis)
   const apiTokens = redisApiTokenStore(redis)
   return {
