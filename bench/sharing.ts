@@ -269,7 +269,7 @@ Goal: steady-state p99 ≤ 1 ms with revocation never stale: ${f.steady_check_p9
   if (start === -1) out = `${before.trimEnd()}\n\n${section}`
   else {
     const next = before.indexOf('\n## ', start + 1)
-    out = before.slice(0, start) + section + (next === -1 ? '' : before.slice(next + 1))
+    out = before.slice(0, start) + section + (next === -1 ? '' : `\n${before.slice(next + 1)}`)
   }
   writeFileSync(path, out.endsWith('\n') ? out : `${out}\n`)
 }
