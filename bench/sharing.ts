@@ -7,7 +7,11 @@
  * after another process added an edge (version bumped: catch up through the
  * change log and extend the solution) and cold (a fresh process, empty cache: load it all), the first
  * check after a real revoke (and that it is never stale), Redis memory, and a
- * bare GET round trip as the baseline. Uses REDIS_URL if set, else starts a
+ * bare GET round trip as the baseline. Then, with the grain-changes feed (two
+ * processes subscribed, as two proxies): the request-path check answered from
+ * memory, and what a share + revoke pair costs when each write waits for
+ * every process's acknowledgement, against the same pair without a feed (on a
+ * small grain, so solving does not hide it). Uses REDIS_URL if set, else starts a
  * private redis-server on a Unix socket in a temp dir and stops it at the end.
  * Figures last, as one JSON line; results also go to bench/RESULTS.md.
  */
@@ -21,7 +25,8 @@ import type { Redis } from 'ioredis'
 import { redisGrainRecordStore } from '../core/grain-records.js'
 import { randomId } from '../core/ids.js'
 import { keys } from '../core/keys.js'
-import { connectRedis } from '../core/redis.js'
+import { channelName, connectRedis } from '../core/redis.js'
+import { redisChangeFeed, type ChangeFeed } from '../core/sharing/change-feed.js'
 import { redisSharingStore, SharingService, solve, userPrincipal, type ShareEdge } from '../core/sharing/index.js'
 import { redisUserStore } from '../core/users.js'
 
@@ -31,6 +36,7 @@ const CHAIN = 100
 const STEADY_SAMPLES = 5_000
 const COLD_SAMPLES = 25
 const REVOKE_SAMPLES = 20
+const WRITE_SAMPLES = 300
 const APP = ['read', 'comment', 'write', 'admin']
 const BATCH = 1_000
 
@@ -150,6 +156,32 @@ async function main (): Promise<void> {
     }
     if (stale > 0) throw new Error(`${stale} stale reads after revoke`)
 
+    // With the grain-changes feed, as two proxies run it.
+    const feeds: ChangeFeed[] = []
+    const fed = async (): Promise<SharingService> => {
+      const publisher = connectRedis(server.url, { keyPrefix })
+      const feed = await redisChangeFeed({ publisher, subscriber: connectRedis(server.url, { lazyConnect: true }), channel: channelName(publisher, keys.grainChanges()), membersKey: keys.grainChangesMembers() })
+      feeds.push({ ...feed, close: async () => { await feed.close(); await publisher.quit() } })
+      return new SharingService({ redis: publisher, appPermissions: resolver, feed })
+    }
+    const fedWriter = await fed()
+    const fedChecker = await fed()
+    await sleep(300) // the first heartbeat
+    const requestCheck = (): Promise<unknown> => fedChecker.requestSnapshot(grain).then((s) => s.solution.permissionsOf(userPrincipal(target)))
+    await time(500, requestCheck)
+    const fedSteady = await time(STEADY_SAMPLES, requestCheck)
+    // Writes: a share and its revoke on a small grain, without and with the feed.
+    const small = (await redisGrainRecordStore(redis).create({ appId: 'notes', appVersion: '1.0.0', title: 'small', owner })).id
+    const pair = (s: SharingService) => async (): Promise<void> => {
+      const e = await s.share({ grainId: small, actor: owner, to: ids[1]!, permissions: ['read'] })
+      await s.revoke({ grainId: small, actor: owner, edgeId: e.id })
+    }
+    await time(50, pair(service))
+    const unfedWrites = await time(WRITE_SAMPLES, pair(service))
+    await time(50, pair(fedWriter))
+    const fedWrites = await time(WRITE_SAMPLES, pair(fedWriter))
+    await Promise.all(feeds.map((f) => f.close()))
+
     const figures = {
       users: USERS + CHAIN + 1,
       edges: EDGES + CHAIN,
@@ -167,6 +199,13 @@ async function main (): Promise<void> {
       solve_only_p50_ms: round(pct(solveMs, 50), 1),
       first_check_after_revoke_p50_ms: round(pct(afterRevoke, 50), 1),
       stale_reads_after_revoke: stale,
+      fed_request_check_p50_ms: round(pct(fedSteady, 50)),
+      fed_request_check_p99_ms: round(pct(fedSteady, 99)),
+      share_revoke_pair_p50_ms: round(pct(unfedWrites, 50), 2),
+      share_revoke_pair_p99_ms: round(pct(unfedWrites, 99), 2),
+      fed_share_revoke_pair_p50_ms: round(pct(fedWrites, 50), 2),
+      fed_share_revoke_pair_p99_ms: round(pct(fedWrites, 99), 2),
+      fed_write_p50_over_unfed_p50: round(pct(fedWrites, 50) / pct(unfedWrites, 50), 2),
       steady_p99_over_baseline_p99: round(pct(steady, 99) / pct(baseline, 99), 2),
       cold_p50_over_baseline_p50: round(pct(coldBumped, 50) / pct(baseline, 50), 0),
       redis_memory_grain_bytes: memAfter - memBefore,
@@ -178,6 +217,7 @@ async function main (): Promise<void> {
     console.log(`check, steady p50/p99: ${figures.steady_check_p50_ms} / ${figures.steady_check_p99_ms} ms`)
     console.log(`check after a write (version bumped) p50/p99: ${figures.cold_bumped_check_p50_ms} / ${figures.cold_bumped_check_p99_ms} ms; fresh process: ${figures.cold_fresh_process_check_p50_ms} / ${figures.cold_fresh_process_check_p99_ms} ms; solve alone ${figures.solve_only_p50_ms} ms`)
     console.log(`first check after a revoke p50: ${figures.first_check_after_revoke_p50_ms} ms; stale reads: ${stale}/${REVOKE_SAMPLES}`)
+    console.log(`with the feed: request check p50/p99 ${figures.fed_request_check_p50_ms} / ${figures.fed_request_check_p99_ms} ms; share + revoke p50/p99 ${figures.fed_share_revoke_pair_p50_ms} / ${figures.fed_share_revoke_pair_p99_ms} ms (without: ${figures.share_revoke_pair_p50_ms} / ${figures.share_revoke_pair_p99_ms} ms)`)
     console.log(`Redis memory for the grain: ${(figures.redis_memory_grain_bytes / 1048576).toFixed(1)} MiB`)
     console.log(JSON.stringify(figures))
   } finally {
@@ -215,6 +255,9 @@ One grain, ${f.users} users, ${f.edges} share edges (random, plus a 100-deep cha
 | permission check, cold: fresh process, empty cache (load all ${f.edges} edges + solve) | ${f.cold_fresh_process_check_p50_ms} ms | ${f.cold_fresh_process_check_p99_ms} ms | ${round(f.cold_fresh_process_check_p99_ms! / f.baseline_get_p99_ms!, 0)}× |
 | solving the graph alone, in process | ${f.solve_only_p50_ms} ms | | |
 | first check in another process after a revoke (change log, then a full re-solve) | ${f.first_check_after_revoke_p50_ms} ms | | |
+| with the grain-changes feed: the request-path check (\`requestSnapshot\`), steady state, from memory | ${f.fed_request_check_p50_ms} ms | ${f.fed_request_check_p99_ms} ms | ${round(f.fed_request_check_p99_ms! / f.baseline_get_p99_ms!, 2)}× |
+| a share + revoke pair on a small grain, no feed | ${f.share_revoke_pair_p50_ms} ms | ${f.share_revoke_pair_p99_ms} ms | |
+| the same pair with the feed (each write waits for both subscribed processes to acknowledge) | ${f.fed_share_revoke_pair_p50_ms} ms | ${f.fed_share_revoke_pair_p99_ms} ms | ${f.fed_write_p50_over_unfed_p50}× the pair's p50 without |
 
 Stale reads after a revoke: ${f.stale_reads_after_revoke} (the check after every revoke saw it).
 The machine's 2 cores were shared with other jobs during the run: absolute figures vary about 2× between runs; the ratios to the bare GET measured in the same run vary less.
@@ -226,7 +269,7 @@ Goal: steady-state p99 ≤ 1 ms with revocation never stale: ${f.steady_check_p9
   if (start === -1) out = `${before.trimEnd()}\n\n${section}`
   else {
     const next = before.indexOf('\n## ', start + 1)
-    out = before.slice(0, start) + section + (next === -1 ? '' : before.slice(next + 1))
+    out = before.slice(0, start) + section + (next === -1 ? '' : `\n${before.slice(next + 1)}`)
   }
   writeFileSync(path, out.endsWith('\n') ? out : `${out}\n`)
 }

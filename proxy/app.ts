@@ -38,7 +38,6 @@ import { upstreams } from './grain/upstreams.js'
 import { grainSockets } from './grain/websockets.js'
 import { classifyHost } from './http/origins.js'
 import { keys } from '../core/keys.js'
-import { proxyEvents } from './events.js'
 import { makeServices, sessionsEndedChannel } from './services.js'
 import { HSTS_VALUE, hostnameOf, type TlsMaterial } from './tls.js'
 import { uiRoutes } from './ui-plugin.js'
@@ -150,9 +149,8 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
     api.get('/api/docs/json', { schema: { hide: true } }, async () => app.swagger())
   })
 
-  const events = await proxyEvents(redisUrl)
-  app.addHook('onClose', async () => { await events.close() })
-  await events.on(sessionsEndedChannel(app.redis), (message) => { app.services.sessions.forget(message) })
+  // Ended sessions travel on the feed's connection, so a writer's settle() covers them too.
+  await feed.listen(sessionsEndedChannel(app.redis), (message) => { app.services.sessions.forget(message) })
   const grainUpstreams = upstreams(opts.controlPlane, opts.wakeTimeoutMs)
   const reporter = accessReporter(opts.controlPlane, opts.reportIntervalMs, (err) => app.log.warn({ err }, 'access report failed'))
   app.addHook('onClose', async () => { await reporter.close() })

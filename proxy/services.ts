@@ -47,22 +47,26 @@ declare module 'fastify' {
 export interface LoginServicesOptions {
   sessionTimes?: SessionTimes | undefined
   scryptParams?: ScryptParams | undefined
+  /** The grain-changes feed (core/sharing/change-feed.ts): permission checks from memory, writes that settle (ending sessions too). */
+  feed: ChangeFeed
 }
 
 export interface ServicesOptions extends LoginServicesOptions {
   controlPlane: ControlPlaneClient
   apps: AppDirectory
-  /** The grain-changes feed (core/sharing/change-feed.ts): permission checks from memory, writes that settle. */
-  feed: ChangeFeed
 }
 
 /** The pub/sub channel on which ended sessions are announced to every proxy (with the client's key prefix: Redis applies none to channels). */
 export const sessionsEndedChannel = (redis: Redis): string => channelName(redis, proxyKeys.sessionsEnded())
 
 /** Accounts, passwords, sessions, API tokens and the audit log on this Redis client. */
-export function loginServices (redis: Redis, opts: LoginServicesOptions = {}): LoginServices {
+export function loginServices (redis: Redis, opts: LoginServicesOptions): LoginServices {
   const channel = sessionsEndedChannel(redis)
-  const sessions = cachingSessionStore(redisSessionStore(redis, opts.sessionTimes), async (message) => { await redis.publish(channel, message) })
+  // Ending sessions returns once every proxy has dropped them from its cache.
+  const sessions = cachingSessionStore(redisSessionStore(redis, opts.sessionTimes), async (message) => {
+    await redis.publish(channel, message)
+    await opts.feed.settle()
+  })
   const apiTokens = redisApiTokenStore(redis)
   return {
     users: redisUserStore(redis),

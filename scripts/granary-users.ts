@@ -1,7 +1,8 @@
 /**
  * `granary user ...`: accounts, through the same actions as the admin API
  * (proxy/admin/accounts.ts), so the same checks, the same audit events (actor
- * `cli`) and the same "log out everywhere". Talks to Redis only.
+ * `cli`) and the same "log out everywhere", which returns only once every
+ * proxy has dropped the user's cached sessions. Talks to Redis only.
  *
  *   granary user create <username> [--display-name N] [--role user|admin|packager] [--password-file F | --password-stdin]
  *   granary user password <username> [--password-file F | --password-stdin]
@@ -18,7 +19,11 @@
  */
 import { readFileSync } from 'node:fs'
 import type { Readable } from 'node:stream'
+import type { Redis } from 'ioredis'
 import { CLI_ACTOR } from '../core/audit.js'
+import { keys } from '../core/keys.js'
+import { channelName } from '../core/redis.js'
+import { redisChangeFeed } from '../core/sharing/change-feed.js'
 import { ROLES, type Role } from '../core/users.js'
 import { accountByUsername, createAccount, resetPassword, setAccountDisabled } from '../proxy/admin/accounts.js'
 import { PASSWORD_MAX } from '../proxy/auth/passwords.js'
@@ -80,6 +85,22 @@ async function passwordFrom (options: Record<string, string>, set: Set<string>, 
   return onePassword(await readAll(io.stdin, PASSWORD_MAX * 4 + 2), 'standard input')
 }
 
+/**
+ * The account stores on the installation's Redis, as the proxy has them,
+ * with a grain-changes feed of their own: ending sessions returns only once
+ * every proxy has dropped them from its cache, as the admin API's does.
+ */
+async function withAccounts<T> (io: CliIo, use: (s: LoginServices) => Promise<T>): Promise<T> {
+  return withRedis(io, async (redis: Redis) => {
+    const feed = await redisChangeFeed({ publisher: redis, subscriber: redis.duplicate(), channel: channelName(redis, keys.grainChanges()), membersKey: keys.grainChangesMembers() })
+    try {
+      return await use(loginServices(redis, { feed }))
+    } finally {
+      await feed.close()
+    }
+  })
+}
+
 function roleOf (value: string | undefined): Role | undefined {
   if (value === undefined) return undefined
   if (!(ROLES as readonly string[]).includes(value)) throw new UsageError(`--role is one of ${ROLES.join(', ')}`)
@@ -103,14 +124,14 @@ export async function runUserCommand (command: string | undefined, args: string[
   refusePasswordArgument(args)
   if (command === 'list') {
     if (args.length > 0) throw new UsageError('user list takes no arguments')
-    await withRedis(io, async (redis) => list(loginServices(redis), io))
+    await withAccounts(io, async (s) => list(s, io))
   } else if (command === 'create') {
     const { positional, options, set } = parseArgs(args, ['--display-name', '--role', ...PASSWORD_OPTIONS], PASSWORD_FLAGS)
     const username = single(positional, 'user create', 'username')
     const role = roleOf(options['--role'])
     const displayName = options['--display-name']
     const password = await passwordFrom(options, set, io, username)
-    const user = await withRedis(io, async (redis) => createAccount(loginServices(redis), CLI_ACTOR, {
+    const user = await withAccounts(io, async (s) => createAccount(s, CLI_ACTOR, {
       username, ...(displayName !== undefined ? { displayName } : {}), ...(role !== undefined ? { role } : {}), ...(password !== undefined ? { password } : {}),
     }))
     io.out(`created ${user.username} (${user.role}${user.displayName !== user.username ? `, ${printable(user.displayName)}` : ''})`)
@@ -120,8 +141,7 @@ export async function runUserCommand (command: string | undefined, args: string[
     const username = single(positional, 'user password', 'username')
     const password = await passwordFrom(options, set, io, username)
     if (password === undefined) throw new UsageError('user password needs --password-file FILE or --password-stdin')
-    const user = await withRedis(io, async (redis) => {
-      const s = loginServices(redis)
+    const user = await withAccounts(io, async (s) => {
       const found = await accountByUsername(s.users, username)
       await resetPassword(s, CLI_ACTOR, found, password)
       return found
@@ -130,10 +150,7 @@ export async function runUserCommand (command: string | undefined, args: string[
   } else if (command === 'disable' || command === 'enable') {
     const username = single(parseArgs(args, [], []).positional, `user ${command}`, 'username')
     const disabled = command === 'disable'
-    const user = await withRedis(io, async (redis) => {
-      const s = loginServices(redis)
-      return setAccountDisabled(s, CLI_ACTOR, await accountByUsername(s.users, username), disabled)
-    })
+    const user = await withAccounts(io, async (s) => setAccountDisabled(s, CLI_ACTOR, await accountByUsername(s.users, username), disabled))
     io.out(disabled ? `disabled ${user.username}; their sessions and API tokens have ended` : `enabled ${user.username}`)
   } else {
     throw new UsageError(command === undefined ? 'user needs a command' : `unknown command user ${command}`)

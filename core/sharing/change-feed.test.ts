@@ -111,3 +111,18 @@ test('after its subscription drops, a process asks Redis again and sees what cha
   }
   assert.deepEqual(seen, ['read'], 'resubscribed: later changes arrive again')
 })
+
+test('messages on a channel a process listens to through its feed are applied before a writer\'s settle returns', async (t) => {
+  const w = await sharingWorld(t)
+  const writer = await w.fed()
+  const reader = await w.fed()
+  const channel = `${w.keyPrefix}sessions-ended`
+  const seen: string[] = []
+  await reader.feed.listen(channel, (message) => { seen.push(message) })
+  await assert.rejects(reader.feed.listen(channel, () => {}), /already listening/)
+  for (let i = 0; i < 50; i++) {
+    await w.redis.publish(channel, `u:${i}`)
+    await writer.feed.settle()
+    assert.equal(seen.at(-1), `u:${i}`, `message ${i} applied before settle returned`)
+  }
+})

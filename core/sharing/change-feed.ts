@@ -60,6 +60,12 @@ export interface ChangeFeed {
   settle(): Promise<void>
   /** Calls `handler` with the grain id of every change, after the feed has applied it. */
   onChange(handler: (grainId: string) => void): void
+  /**
+   * Delivers another channel's messages too, on the same connection, so
+   * `settle()` covers them as well (Redis delivers one connection's messages
+   * in the order it ran the publishes, whatever their channel).
+   */
+  listen(channel: string, handler: (message: string) => void): Promise<void>
   close(): Promise<void>
 }
 
@@ -89,13 +95,17 @@ export async function redisChangeFeed (opts: RedisChangeFeedOptions): Promise<Ch
   const onError = opts.onError ?? ((): void => {})
   const watch = new ChangeWatch(now, leaseMs)
   const handlers: Array<(grainId: string) => void> = []
+  const listeners = new Map<string, (message: string) => void>()
   const barriers = new Map<string, { needed: number, got: number, done: () => void }>()
   let subscribed = false
   let pinging = false
   let closed = false
 
   subscriber.on('message', (from: string, message: string) => {
-    if (from !== channel) return
+    if (from !== channel) {
+      listeners.get(from)?.(message)
+      return
+    }
     const kind = message.slice(0, 2)
     const rest = message.slice(2)
     if (kind === 'g:') {
@@ -114,7 +124,7 @@ export async function redisChangeFeed (opts: RedisChangeFeedOptions): Promise<Ch
     watch.lost()
   })
   const subscribe = async (): Promise<void> => {
-    await subscriber.subscribe(channel)
+    await subscriber.subscribe(channel, ...listeners.keys())
     // Graphs loaded before the subscription was in place may have missed changes.
     watch.lost()
     subscribed = true
@@ -161,6 +171,11 @@ export async function redisChangeFeed (opts: RedisChangeFeedOptions): Promise<Ch
       }
     },
     onChange: (handler) => { handlers.push(handler) },
+    async listen (other, handler) {
+      if (other === channel || listeners.has(other)) throw new Error(`already listening on ${other}`)
+      listeners.set(other, handler)
+      await subscriber.subscribe(other)
+    },
     async close () {
       closed = true
       clearInterval(timer)

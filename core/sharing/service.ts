@@ -4,8 +4,9 @@
  * sharing API) and the control plane (grain deletion) use it.
  *
  * Permission checks cost one Redis round trip plus a cached solution (see
- * ./snapshot.ts for the consistency guarantee). Writes that depend on what
- * the actor holds (share, create link, create token) are optimistic: they
+ * ./snapshot.ts for the consistency guarantee), or none on the request path
+ * (`requestSnapshot`) while a change feed vouches for the cache. Writes that
+ * depend on what the actor holds (share, create link, create token) are optimistic: they
  * check against the snapshot at version v and the write script refuses if
  * the version moved, in which case they re-read and try again; so a share
  * never slips past a concurrent revoke of the sharer's own access.

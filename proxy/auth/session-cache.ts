@@ -1,11 +1,12 @@
 /**
  * A per-process cache in front of the session store for grain sessions (the
- * hot path), so a grain request needs no Redis round trip for its session,
- * only the share graph's version check. Ending sessions (logout, disabling a
- * user, a password reset) is announced on a pub/sub channel and drops cached
- * entries on every proxy at once; an entry is also re-read from Redis (which
- * renews its idle expiry) at most `ttlMs` after it was cached, which bounds
- * staleness if a message is ever lost.
+ * hot path), so a grain request needs no Redis round trip for its session
+ * (nor for its permissions, while the grain-changes feed vouches for the
+ * cached share graph). Ending sessions (logout, disabling a user, a password reset) is
+ * announced through `publish`, which (in proxy/services.ts) returns only once
+ * every proxy has applied it (the feed's barrier); an entry is also re-read
+ * from Redis (which renews its idle expiry) at most `ttlMs` after it was
+ * cached, which bounds staleness if a proxy ever missed a message.
  */
 import type { Session, SessionStore } from './sessions.js'
 import { hashSecret } from './sessions.js'

@@ -5,7 +5,8 @@
  * fastify route hands over what reaches it through `inject()`.
  *
  * Per request: who (grain session cookie, or Bearer grain token) → effective
- * permissions (core/sharing, one Redis round trip) → 403 page if none →
+ * permissions (core/sharing: from memory while the grain-changes feed vouches
+ * for the cached share graph, else one Redis round trip) → 403 page if none →
  * CSRF check → wake the grain if needed (a browser navigation waiting more
  * than a second gets a self-reloading "starting" page) → forward (forward.ts).
  * Also `/.granary/handoff`, which trades a one-time token for the grain's
