@@ -92,7 +92,9 @@ async function passwordFrom (options: Record<string, string>, set: Set<string>, 
  */
 async function withAccounts<T> (io: CliIo, use: (s: LoginServices) => Promise<T>): Promise<T> {
   return withRedis(io, async (redis: Redis) => {
-    const feed = await redisChangeFeed({ publisher: redis, subscriber: redis.duplicate(), channel: channelName(redis, keys.grainChanges()), membersKey: keys.grainChangesMembers() })
+    const subscriber = redis.duplicate()
+    subscriber.on('error', () => {}) // as for `redis` (see withRedis): failures reach the commands
+    const feed = await redisChangeFeed({ publisher: redis, subscriber, channel: channelName(redis, keys.grainChanges()), membersKey: keys.grainChangesMembers() })
     try {
       return await use(loginServices(redis, { feed }))
     } finally {
