@@ -11,6 +11,8 @@ import { fixtureCatalog, getJson, HELLO_IMAGE, helloManifest, testControlPlane }
 import { staticAppCatalog } from './app-catalog.js'
 import { IMAGE_LABEL } from './container-spec.js'
 import { LABELS } from './docker.js'
+import { GRAIN_NETWORK_OPTIONS } from './grain-network.js'
+import { bridgeNameFor } from './host-firewall.js'
 
 const containersOf = async (grainId: string) =>
   docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABELS.grain}=${grainId}`] }) })
@@ -134,6 +136,16 @@ test('a same-named network that is not isolated is refused, clearly', async (t) 
   const res = await cp.call('POST', `/grains/${id}/wake`)
   assert.equal(res.status, 503)
   assert.match(res.body.error.message, /exists but is not isolated/)
+})
+
+test('an isolated same-named network on a bridge the firewall rule does not name is refused, clearly', async (t) => {
+  const cp = await testControlPlane(t)
+  // Made by hand, as an admin might: isolated, but Docker names its bridge br-<id>.
+  await docker.createNetwork({ Name: cp.network, Internal: true, Options: { ...GRAIN_NETWORK_OPTIONS }, Labels: testLabels(cp.runId) })
+  const id = await cp.createGrain()
+  const res = await cp.call('POST', `/grains/${id}/wake`)
+  assert.equal(res.status, 503)
+  assert.match(res.body.error.message, new RegExp(`exists on bridge br-[0-9a-f]{12}, not on ${bridgeNameFor(cp.network)}`))
 })
 
 test('grains are listed (all or by owner); a grain whose app is gone cannot wake, clearly', async (t) => {

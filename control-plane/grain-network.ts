@@ -18,7 +18,13 @@ function bridgeOf (n: { Id: string, Options?: Record<string, string> }): string 
   return n.Options?.['com.docker.network.bridge.name'] ?? `br-${n.Id.slice(0, 12)}`
 }
 
-/** Creates the grain network if missing; refuses to use a same-named network that is not isolated. Answers its bridge device. */
+/**
+ * Creates the grain network if missing; refuses to use a same-named network
+ * that is not isolated, or whose bridge device is not the one Granary names
+ * (`bridgeNameFor`): the grain-firewall service, which has no Docker socket,
+ * guards that name, so grains on another bridge could reach the host.
+ * Answers its bridge device.
+ */
 export async function ensureGrainNetwork (docker: Docker, name: string, extraLabels: Record<string, string> = {}): Promise<string> {
   const existing = await docker.listNetworks({ filters: JSON.stringify({ name: [name] }) })
   const match = existing.find((n) => n.Name === name)
@@ -27,7 +33,11 @@ export async function ensureGrainNetwork (docker: Docker, name: string, extraLab
     if (match.Internal !== true || options['com.docker.network.bridge.enable_icc'] !== 'false') {
       throw new Error(`Docker network ${name} exists but is not isolated (internal, no inter-container traffic); remove it or set GRAIN_NETWORK to another name`)
     }
-    return bridgeOf(match)
+    const bridge = bridgeOf(match)
+    if (bridge !== bridgeNameFor(name)) {
+      throw new Error(`Docker network ${name} exists on bridge ${bridge}, not on ${bridgeNameFor(name)}, the bridge Granary's host firewall rule names; remove it (docker network rm ${name}) and Granary makes it again`)
+    }
+    return bridge
   }
   try {
     await docker.createNetwork({
