@@ -14,12 +14,13 @@
  *
  * | field | holds |
  * | --- | --- |
- * | `action` | what happened: `share`, `revoke`, `link-create`, `link-redeem`, `link-revoke`, `token-create`, `token-revoke`, `login`, `user-create`, `user-disable`, `user-enable`, `user-password`, `grain-stop`, `grain-delete` |
+ * | `action` | what happened: `share`, `revoke`, `link-create`, `link-redeem`, `link-revoke`, `token-create`, `token-revoke`, `login`, `user-create`, `user-disable`, `user-enable`, `user-password`, `grain-stop`, `grain-delete`, `grain-export`, `grain-import` |
  * | `actor` | the user id of who did it, or `CLI_ACTOR` (`cli`) for the `granary` command line (user ids are 16 base32 characters, so no user id is ever `cli`) |
  * | `at` | when, ms since the epoch |
  * | `grain` | the grain it concerns, if any |
  * | `to` | the principal it was done to, if any (`user:<id>`, `link:<id>`, `token:<id>`) |
  * | `title` | on `grain-delete`: the grain's title (its record is gone afterwards) |
+ * | `owner` | on `grain-import`: the user id of the new grain's owner |
  * | anything else | the action's details (`permissions`, `edge`, `method`, `version`, ...) |
  */
 import type { Redis } from 'ioredis'

@@ -97,6 +97,9 @@ test('granary grain export then import: a new grain of the given owner with the 
   assert.deepEqual([record?.owner, record?.title, record?.appId, record?.appVersion], [bobId, 'Shopping list', 'hello', '1.0.0'])
   assert.equal(readFileSync(join(grainsDir, copy, 'note.txt'), 'utf8'), 'milk, bread')
   assert.equal(await visit(cli, copy), 2, 'the copy runs on the same data: its count goes on from the original\'s')
+  const logged = (await redisAuditLog(cli.cp.app.redis).page(10)).filter((e) => e.action.startsWith('grain-'))
+  assert.deepEqual(logged.map((e) => [e.action, e.actor, e.grainId, e.details.owner]),
+    [['grain-import', 'cli', copy, bobId], ['grain-export', 'cli', original, undefined]], 'both are audited as the command line')
 
   // Standard output and input work as well, when they are not terminals.
   const stdout = new PassThrough()

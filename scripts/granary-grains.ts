@@ -66,6 +66,7 @@ async function exportGrain (args: string[], io: CliIo): Promise<void> {
   const grain = await withRedis(io, async (redis) => redisGrainRecordStore(redis).get(grainId))
   if (grain === undefined) throw new GRAIN_ERR_NOT_FOUND(grainId)
   const tar = await grainArchiveClient(socket, secret).exportGrain(grain.id)
+  await withRedis(io, (redis) => redisAuditLog(redis).record({ action: 'grain-export', actor: CLI_ACTOR, grainId: grain.id }))
   const shown = progress(io, 'exported')
   let bytes = 0
   const sink: Writable = out === undefined ? io.stdout as Writable : createWriteStream(out, { mode: 0o600 })
@@ -102,6 +103,7 @@ async function importGrain (args: string[], io: CliIo): Promise<void> {
   // Listening for data right before the archive client pipes it (same tick): no chunk is missed.
   tar.on('data', (chunk: Buffer) => { sent += chunk.length; shown.report(sent) })
   const grain = await grainArchiveClient(socket, secret).importGrain({ owner: user.id, tar, ...(size !== undefined ? { size } : {}), ...(title !== undefined ? { title } : {}) })
+  await withRedis(io, (redis) => redisAuditLog(redis).record({ action: 'grain-import', actor: CLI_ACTOR, grainId: grain.id, details: { owner: user.id } }))
   io.out(grain.id)
   io.err(`imported "${printable(grain.title)}" (${grain.appId}@${grain.appVersion}, ${byteSize(sent)}) in ${shown.seconds()} s as grain ${grain.id}, owned by ${user.username}`)
 }

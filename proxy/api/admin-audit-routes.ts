@@ -29,7 +29,7 @@ const AuditQuery = Type.Object({
 const AuditEventSchema = Type.Object({
   id: Type.String({ description: 'unique; events are ordered by it' }),
   at: Type.Integer({ description: 'ms since the epoch' }),
-  action: Type.String({ description: 'share, revoke, link-create, link-redeem, link-revoke, token-create, token-revoke, login, user-create, user-disable, user-enable, user-password, grain-stop, grain-delete' }),
+  action: Type.String({ description: 'share, revoke, link-create, link-redeem, link-revoke, token-create, token-revoke, login, user-create, user-disable, user-enable, user-password, grain-stop, grain-delete, grain-export, grain-import' }),
   actor: Type.String({ description: `user id of who did it, or \`${CLI_ACTOR}\` for the granary command line` }),
   actorName: Type.String(),
   grainId: Type.Optional(Type.String()),

@@ -41,6 +41,7 @@ export async function grainArchivePublicRoutes (app: FastifyInstance, opts: { ar
     if (grain.owner !== user.id) throw new ERR_FORBIDDEN('only the grain\'s owner may export it')
     try {
       const tar = await archives().exportGrain(grain.id)
+      await app.services.audit.record({ action: 'grain-export', actor: user.id, grainId: grain.id })
       const safeTitle = grain.title.replace(/[^A-Za-z0-9 ._-]/g, '_').slice(0, 80) || grain.id
       return reply.type('application/x-tar').header('content-disposition', `attachment; filename="${safeTitle}.granary.tar"`).send(tar)
     } catch (err) {
@@ -62,6 +63,7 @@ export async function grainArchivePublicRoutes (app: FastifyInstance, opts: { ar
         ...(request.query.title !== undefined ? { title: request.query.title } : {}),
         ...(Number.isSafeInteger(length) && length >= 0 ? { size: length } : {}),
       })
+      await app.services.audit.record({ action: 'grain-import', actor: user.id, grainId: grain.id, details: { owner: user.id } })
       return reply.code(201).send({ grain: { ...grain, permissions: app.services.apps.get(grain.appId)?.permissions.map((p) => p.id) ?? [], mine: true } })
     } catch (err) {
       return relayRefusal(reply, err, 'import the grain')

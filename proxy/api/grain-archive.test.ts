@@ -50,6 +50,9 @@ test('the owner exports a grain; another user imports it as a new grain of their
   assert.deepEqual([copy.owner, copy.appId, copy.title, copy.mine], [bobId, 'hello', 'Copy', true])
   assert.notEqual(copy.id, grainId)
   assert.equal(readFileSync(join(cp.dataDir, 'grains', copy.id, 'notes', 'today.txt'), 'utf8'), 'dear diary')
+  const audit = (await proxy.inject({ url: '/api/admin/audit', headers: { cookie: admin } })).json().events as Array<{ action: string, actor: string, grainId?: string }>
+  assert.deepEqual(audit.filter((e) => e.action.startsWith('grain-')).map((e) => [e.action, e.actor, e.grainId]),
+    [['grain-import', bobId, copy.id], ['grain-export', aliceId, grainId]], 'both are in the audit log, newest first')
   const bobsGrains = (await proxy.inject({ url: '/api/grains', headers: { cookie: bob } })).json().grains.map((g: { id: string }) => g.id)
   assert.deepEqual(bobsGrains, [copy.id], 'the import is listed as Bob\'s own grain')
 

@@ -37,6 +37,8 @@ export function describeEvent (ev) {
     case 'user-password': return `reset the password of ${whom}`
     case 'grain-stop': return 'stopped the grain'
     case 'grain-delete': return 'deleted the grain'
+    case 'grain-export': return 'exported the grain'
+    case 'grain-import': return 'imported the grain'
     default: return ev.action
   }
 }
