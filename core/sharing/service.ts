@@ -173,11 +173,14 @@ export class SharingService {
     }
   }
 
-  /** What an API token's secret may do, or undefined if it is unknown, revoked or expired. */
+  /**
+   * What an API token's secret may do, or undefined if it is unknown, revoked
+   * or expired. For grain requests: answered like `requestSnapshot`.
+   */
   async resolveToken (secret: string): Promise<TokenAccess | undefined> {
     const target = await this.resolveSecret(checkSecret(secret), 'token')
     if (target === undefined) return undefined
-    const snap = await this.snapshotOrUndefined(target.grainId)
+    const snap = await this.snapshotOrUndefined(target.grainId, true)
     const token = snap?.tokens.get(target.id)
     if (snap === undefined || token === undefined || expired(token, this.now())) return undefined
     return { grainId: token.grainId, tokenId: token.id, userId: token.userId, permissions: snap.solution.permissionsOf(tokenPrincipal(token.id)) }
@@ -388,9 +391,9 @@ export class SharingService {
 
   // ---- internals -------------------------------------------------------
 
-  private async snapshotOrUndefined (grainId: string): Promise<Snapshot | undefined> {
+  private async snapshotOrUndefined (grainId: string, trustFeed = false): Promise<Snapshot | undefined> {
     try {
-      return await this.cache.get(grainId)
+      return await this.cache.get(grainId, trustFeed)
     } catch (err) {
       if (err instanceof GRAIN_ERR_NOT_FOUND) return undefined
       throw err

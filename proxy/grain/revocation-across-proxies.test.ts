@@ -41,3 +41,19 @@ test('a grain deleted through one proxy is gone for the next request on another'
   assert.equal(del.statusCode, 204)
   assert.equal((await second.inject({ url: '/', headers: { host: w.grainHost, cookie } })).statusCode, 404)
 })
+
+test('an API token revoked through one proxy is refused by the very next request on another', async (t) => {
+  const w = await grainWorld(t)
+  const second = await testProxy(t, { redisKeyPrefix: w.prefix, controlPlane: w.cp, apps: staticAppDirectory([DEMO_APP]), serverSecret: 'test-server-secret' })
+  for (let round = 0; round < 10; round++) {
+    const made = await w.app.inject({ method: 'POST', url: `/api/grains/${w.grainId}/tokens`, headers: { ...sameOrigin, cookie: w.alice }, payload: { role: 'viewer', label: `round ${round}` } })
+    assert.equal(made.statusCode, 201, made.body)
+    const { token, secret } = made.json() as { token: { id: string }, secret: string }
+    const viaSecond = () => second.inject({ url: '/', headers: { host: w.grainHost, authorization: `Bearer ${secret}` } })
+    assert.equal((await viaSecond()).statusCode, 200, `round ${round}: the token works`)
+    assert.equal((await viaSecond()).statusCode, 200, `round ${round}: from the warm cache too`)
+    const revoke = await w.app.inject({ method: 'DELETE', url: `/api/grains/${w.grainId}/tokens/${token.id}`, headers: { ...sameOrigin, cookie: w.alice } })
+    assert.equal(revoke.statusCode, 204)
+    assert.equal((await viaSecond()).statusCode, 401, `round ${round}: refused at once after the revoke`)
+  }
+})
