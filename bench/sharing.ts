@@ -45,6 +45,9 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!
 }
 const round = (x: number, d = 3): number => Number(x.toFixed(d))
+/** `<name>_p50_ms` and `<name>_p99_ms` of the samples. */
+const p50p99 = <N extends string>(name: N, xs: number[], digits = 3): Record<`${N}_p50_ms` | `${N}_p99_ms`, number> =>
+  ({ [`${name}_p50_ms`]: round(pct(xs, 50), digits), [`${name}_p99_ms`]: round(pct(xs, 99), digits) }) as Record<`${N}_p50_ms` | `${N}_p99_ms`, number>
 const ms = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6
 async function time (n: number, f: () => Promise<unknown>): Promise<number[]> {
   const out: number[] = []
@@ -188,23 +191,16 @@ async function main (): Promise<void> {
       principals,
       principals_with_access: withAccess,
       build_s: round(buildS, 1),
-      baseline_get_p50_ms: round(pct(baseline, 50)),
-      baseline_get_p99_ms: round(pct(baseline, 99)),
-      steady_check_p50_ms: round(pct(steady, 50)),
-      steady_check_p99_ms: round(pct(steady, 99)),
-      cold_bumped_check_p50_ms: round(pct(coldBumped, 50), 1),
-      cold_bumped_check_p99_ms: round(pct(coldBumped, 99), 1),
-      cold_fresh_process_check_p50_ms: round(pct(coldFresh, 50), 1),
-      cold_fresh_process_check_p99_ms: round(pct(coldFresh, 99), 1),
+      ...p50p99('baseline_get', baseline),
+      ...p50p99('steady_check', steady),
+      ...p50p99('cold_bumped_check', coldBumped, 1),
+      ...p50p99('cold_fresh_process_check', coldFresh, 1),
       solve_only_p50_ms: round(pct(solveMs, 50), 1),
       first_check_after_revoke_p50_ms: round(pct(afterRevoke, 50), 1),
       stale_reads_after_revoke: stale,
-      fed_request_check_p50_ms: round(pct(fedSteady, 50)),
-      fed_request_check_p99_ms: round(pct(fedSteady, 99)),
-      share_revoke_pair_p50_ms: round(pct(unfedWrites, 50), 2),
-      share_revoke_pair_p99_ms: round(pct(unfedWrites, 99), 2),
-      fed_share_revoke_pair_p50_ms: round(pct(fedWrites, 50), 2),
-      fed_share_revoke_pair_p99_ms: round(pct(fedWrites, 99), 2),
+      ...p50p99('fed_request_check', fedSteady),
+      ...p50p99('share_revoke_pair', unfedWrites, 2),
+      ...p50p99('fed_share_revoke_pair', fedWrites, 2),
       fed_write_p50_over_unfed_p50: round(pct(fedWrites, 50) / pct(unfedWrites, 50), 2),
       steady_p99_over_baseline_p99: round(pct(steady, 99) / pct(baseline, 99), 2),
       cold_p50_over_baseline_p50: round(pct(coldBumped, 50) / pct(baseline, 50), 0),
