@@ -25,7 +25,7 @@ import type { Redis } from 'ioredis'
 import { redisGrainRecordStore } from '../core/grain-records.js'
 import { randomId } from '../core/ids.js'
 import { keys } from '../core/keys.js'
-import { channelName, connectRedis } from '../core/redis.js'
+import { connectRedis } from '../core/redis.js'
 import { redisChangeFeed, type ChangeFeed } from '../core/sharing/change-feed.js'
 import { redisSharingStore, SharingService, solve, userPrincipal, type ShareEdge } from '../core/sharing/index.js'
 import { redisUserStore } from '../core/users.js'
@@ -163,7 +163,7 @@ async function main (): Promise<void> {
     const feeds: ChangeFeed[] = []
     const fed = async (): Promise<SharingService> => {
       const publisher = connectRedis(server.url, { keyPrefix })
-      const feed = await redisChangeFeed({ publisher, subscriber: connectRedis(server.url, { lazyConnect: true }), channel: channelName(publisher, keys.grainChanges()), membersKey: keys.grainChangesMembers() })
+      const feed = await redisChangeFeed({ publisher, subscriber: connectRedis(server.url, { lazyConnect: true }) })
       feeds.push({ ...feed, close: async () => { await feed.close(); await publisher.quit() } })
       return new SharingService({ redis: publisher, appPermissions: resolver, feed })
     }

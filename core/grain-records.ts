@@ -6,8 +6,7 @@
 import type { Redis } from 'ioredis'
 import { randomId } from './ids.js'
 import { keys } from './keys.js'
-import { channelName } from './redis.js'
-import { grainChangeMessage } from './sharing/change-feed.js'
+import { grainChangeMessage, grainChangesChannel } from './sharing/change-feed.js'
 
 export interface GrainRecord {
   id: string
@@ -55,7 +54,7 @@ function fromHash (h: Record<string, string>): GrainRecord | undefined {
 
 export function redisGrainRecordStore (redis: Redis): GrainRecordStore {
   const get = async (grainId: string): Promise<GrainRecord | undefined> => fromHash(await redis.hgetall(keys.grain(grainId)))
-  const changes = channelName(redis, keys.grainChanges())
+  const changes = grainChangesChannel(redis)
   const getMany = async (ids: readonly string[]): Promise<GrainRecord[]> =>
     (await Promise.all(ids.map(get))).filter((g): g is GrainRecord => g !== undefined)
   return {

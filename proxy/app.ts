@@ -7,7 +7,7 @@ import swagger from '@fastify/swagger'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { httpErrors } from '../core/http-errors.js'
-import { channelName, connectRedis, redisAnswers, redisPlugin } from '../core/redis.js'
+import { connectRedis, redisAnswers, redisPlugin } from '../core/redis.js'
 import { redisChangeFeed } from '../core/sharing/change-feed.js'
 import type { ProxyConfig } from '../core/settings.js'
 import { adminAuditRoutes } from './api/admin-audit-routes.js'
@@ -37,7 +37,6 @@ import { grainRequests, type GrainRequestHandler } from './grain/grain-requests.
 import { upstreams } from './grain/upstreams.js'
 import { grainSockets } from './grain/websockets.js'
 import { classifyHost } from './http/origins.js'
-import { keys } from '../core/keys.js'
 import { makeServices, sessionsEndedChannel } from './services.js'
 import { HSTS_VALUE, hostnameOf, type TlsMaterial } from './tls.js'
 import { uiRoutes } from './ui-plugin.js'
@@ -108,8 +107,6 @@ export async function build (opts: ProxyOptions): Promise<FastifyInstance> {
   const feed = await redisChangeFeed({
     publisher: app.redis,
     subscriber: connectRedis(redisUrl, { lazyConnect: true }),
-    channel: channelName(app.redis, keys.grainChanges()),
-    membersKey: keys.grainChangesMembers(),
     onError: (err) => app.log.warn({ err }, 'grain-changes feed'),
   })
   app.addHook('onClose', async () => { await feed.close() })

@@ -63,10 +63,14 @@ async function exportGrain (args: string[], io: CliIo): Promise<void> {
   const out = options['--out']
   if (out === undefined && (io.stdout === undefined || io.stdout.isTTY === true)) throw new UsageError('grain export writes a tar: give --out FILE, or redirect standard output to a file')
   const { socket, secret } = controlPlaneAccess(io.env)
-  const grain = await withRedis(io, async (redis) => redisGrainRecordStore(redis).get(grainId))
-  if (grain === undefined) throw new GRAIN_ERR_NOT_FOUND(grainId)
-  const tar = await grainArchiveClient(socket, secret).exportGrain(grain.id)
-  await withRedis(io, (redis) => redisAuditLog(redis).record({ action: 'grain-export', actor: CLI_ACTOR, grainId: grain.id }))
+  // One Redis connection for the lookup and the audit entry; the archive streams after it is closed.
+  const { grain, tar } = await withRedis(io, async (redis) => {
+    const grain = await redisGrainRecordStore(redis).get(grainId)
+    if (grain === undefined) throw new GRAIN_ERR_NOT_FOUND(grainId)
+    const tar = await grainArchiveClient(socket, secret).exportGrain(grain.id)
+    await redisAuditLog(redis).record({ action: 'grain-export', actor: CLI_ACTOR, grainId: grain.id })
+    return { grain, tar }
+  })
   const shown = progress(io, 'exported')
   let bytes = 0
   const sink: Writable = out === undefined ? io.stdout as Writable : createWriteStream(out, { mode: 0o600 })
@@ -96,14 +100,17 @@ async function importGrain (args: string[], io: CliIo): Promise<void> {
     }
   }
   const { socket, secret } = controlPlaneAccess(io.env)
-  const user = await withRedis(io, async (redis) => accountByUsername(redisUserStore(redis), owner))
-  const tar: Readable = input === undefined ? io.stdin as Readable : createReadStream(input)
   const shown = progress(io, 'imported', size)
   let sent = 0
-  // Listening for data right before the archive client pipes it (same tick): no chunk is missed.
-  tar.on('data', (chunk: Buffer) => { sent += chunk.length; shown.report(sent) })
-  const grain = await grainArchiveClient(socket, secret).importGrain({ owner: user.id, tar, ...(size !== undefined ? { size } : {}), ...(title !== undefined ? { title } : {}) })
-  await withRedis(io, (redis) => redisAuditLog(redis).record({ action: 'grain-import', actor: CLI_ACTOR, grainId: grain.id, details: { owner: user.id } }))
+  const { user, grain } = await withRedis(io, async (redis) => {
+    const user = await accountByUsername(redisUserStore(redis), owner)
+    const tar: Readable = input === undefined ? io.stdin as Readable : createReadStream(input)
+    // Listening for data right before the archive client pipes it (same tick): no chunk is missed.
+    tar.on('data', (chunk: Buffer) => { sent += chunk.length; shown.report(sent) })
+    const grain = await grainArchiveClient(socket, secret).importGrain({ owner: user.id, tar, ...(size !== undefined ? { size } : {}), ...(title !== undefined ? { title } : {}) })
+    await redisAuditLog(redis).record({ action: 'grain-import', actor: CLI_ACTOR, grainId: grain.id, details: { owner: user.id } })
+    return { user, grain }
+  })
   io.out(grain.id)
   io.err(`imported "${printable(grain.title)}" (${grain.appId}@${grain.appVersion}, ${byteSize(sent)}) in ${shown.seconds()} s as grain ${grain.id}, owned by ${user.username}`)
 }

@@ -21,8 +21,6 @@ import { readFileSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import type { Redis } from 'ioredis'
 import { CLI_ACTOR } from '../core/audit.js'
-import { keys } from '../core/keys.js'
-import { channelName } from '../core/redis.js'
 import { redisChangeFeed } from '../core/sharing/change-feed.js'
 import { ROLES, type Role } from '../core/users.js'
 import { accountByUsername, createAccount, resetPassword, setAccountDisabled } from '../proxy/admin/accounts.js'
@@ -94,7 +92,7 @@ async function withAccounts<T> (io: CliIo, use: (s: LoginServices) => Promise<T>
   return withRedis(io, async (redis: Redis) => {
     const subscriber = redis.duplicate()
     subscriber.on('error', () => {}) // as for `redis` (see withRedis): failures reach the commands
-    const feed = await redisChangeFeed({ publisher: redis, subscriber, channel: channelName(redis, keys.grainChanges()), membersKey: keys.grainChangesMembers() })
+    const feed = await redisChangeFeed({ publisher: redis, subscriber })
     try {
       return await use(loginServices(redis, { feed }))
     } finally {

@@ -26,6 +26,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
+import { keys } from '../keys.js'
+import { channelName } from '../redis.js'
 import { ChangeWatch, DEFAULT_LEASE_MS } from './change-watch.js'
 
 /** How often the subscriber connection is pinged to renew the lease. */
@@ -70,14 +72,10 @@ export interface ChangeFeed {
 }
 
 export interface RedisChangeFeedOptions {
-  /** A connection for publishing barriers and acknowledgements (any client; not the subscriber). */
+  /** A connection for publishing barriers and acknowledgements (any client; not the subscriber). Its key prefix names the installation. */
   publisher: Redis
   /** A connection of its own, which the feed puts in subscriber mode and closes. */
   subscriber: Redis
-  /** The channel's full name (with the installation's key prefix, which Redis does not apply to channels). */
-  channel: string
-  /** The members key, as the publisher names it (its key prefix applies). */
-  membersKey: string
   leaseMs?: number
   /** Monotonic clock in ms. */
   now?: () => number
@@ -87,8 +85,13 @@ export interface RedisChangeFeedOptions {
 /** Publishes a grain change from outside a script (a MULTI, say). */
 export const grainChangeMessage = (grainId: string): string => `g:${grainId}`
 
+/** The grain-changes channel's full name on this client (with its key prefix, which Redis does not apply to channels). */
+export const grainChangesChannel = (redis: Redis): string => channelName(redis, keys.grainChanges())
+
 export async function redisChangeFeed (opts: RedisChangeFeedOptions): Promise<ChangeFeed> {
-  const { publisher, subscriber, channel, membersKey } = opts
+  const { publisher, subscriber } = opts
+  const channel = grainChangesChannel(publisher)
+  const membersKey = keys.grainChangesMembers()
   const instance = randomBytes(12).toString('base64url')
   const now = opts.now ?? ((): number => performance.now())
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS

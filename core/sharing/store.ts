@@ -10,8 +10,8 @@
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { keys } from '../keys.js'
-import { channelName, streamFields } from '../redis.js'
-import { grainChangeMessage } from './change-feed.js'
+import { streamFields } from '../redis.js'
+import { grainChangeMessage, grainChangesChannel } from './change-feed.js'
 import { decodeEdge, decodeJson, encodeEdge, type LinkRecord, type ShareEdge, type TokenRecord } from './records.js'
 import { ADD_EDGE, CREATE_BEARER, LOAD, REDEEM_LINK, REMOVE_EDGE, REVOKE_BEARER } from './scripts.js'
 
@@ -98,7 +98,7 @@ export function redisSharingStore (redis: Redis, opts: { auditMaxLength?: number
   const auditMax = String(opts.auditMaxLength ?? DEFAULT_AUDIT_MAX_LENGTH)
   // Keys built inside a script do not get ioredis' keyPrefix: pass it in.
   const sharedWithPrefix = `${redis.options.keyPrefix ?? ''}${keys.grainsSharedWith('')}`
-  const changesChannel = channelName(redis, keys.grainChanges())
+  const changesChannel = grainChangesChannel(redis)
 
   const run = async (script: string, keyList: string[], args: string[]): Promise<unknown> => {
     const sha = sha1(script)

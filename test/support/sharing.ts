@@ -8,9 +8,8 @@ import { randomBytes } from 'node:crypto'
 import type { TestContext } from 'node:test'
 import type { Redis } from 'ioredis'
 import { redisGrainRecordStore } from '../../core/grain-records.js'
-import { keys } from '../../core/keys.js'
-import { channelName, connectRedis } from '../../core/redis.js'
-import { redisChangeFeed, type ChangeFeed } from '../../core/sharing/change-feed.js'
+import { connectRedis } from '../../core/redis.js'
+import { grainChangesChannel, redisChangeFeed, type ChangeFeed } from '../../core/sharing/change-feed.js'
 import { redisSharingStore, type SharingStore } from '../../core/sharing/store.js'
 import { SharingService, type SharingServiceOptions } from '../../core/sharing/index.js'
 import { redisUserStore } from '../../core/users.js'
@@ -54,7 +53,7 @@ export async function sharingWorld (t: TestContext, opts: { appPermissions?: rea
     if (opts.now !== undefined) o.now = opts.now
     return new SharingService(o)
   }
-  const channel = channelName(redis, keys.grainChanges())
+  const channel = grainChangesChannel(redis)
   const feeds: ChangeFeed[] = []
   const users = redisUserStore(redis)
   const grains = redisGrainRecordStore(redis)
@@ -82,7 +81,7 @@ export async function sharingWorld (t: TestContext, opts: { appPermissions?: rea
       const publisher = client()
       const name = `feed-${randomBytes(6).toString('hex')}`
       const feed = await redisChangeFeed({
-        publisher, subscriber: connectRedis(testRedisUrl(), { lazyConnect: true, connectionName: name }), channel, membersKey: keys.grainChangesMembers(), ...feedOpts,
+        publisher, subscriber: connectRedis(testRedisUrl(), { lazyConnect: true, connectionName: name }), ...feedOpts,
       })
       feeds.push(feed)
       const store = redisSharingStore(publisher)
