@@ -75,7 +75,7 @@ export const keys = {
   inbound: (grainId: string) => `grain:${grainId}:inbound`,
   sharingAudit: (grainId: string) => `grain:${grainId}:audit`,
   sharingChanges: (grainId: string) => `grain:${grainId}:sharing:changes`,
-  /** A pub/sub channel: Redis applies no key prefix to it, so callers add theirs (`channelName` in core/redis.ts). */
+  /** A pub/sub channel: Redis applies no key prefix to it; `grainChangesChannel` (core/sharing/change-feed.ts) adds the client's. */
   grainChanges: () => 'grain-changes',
   grainChangesMembers: () => 'grain-changes:members',
   grainsSharedWith: (userId: string) => `grains:shared-with:${userId}`,
